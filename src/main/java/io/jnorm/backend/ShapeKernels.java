@@ -1,0 +1,5 @@
+package io.jnorm.backend;
+
+/** Kernels of this op family (declared by the issue that builds the family). */
+public interface ShapeKernels {
+}

@@ -1,0 +1,7 @@
+package io.jnorm.backend.cpu;
+
+import io.jnorm.backend.LossKernels;
+
+/** Reference loss kernels. */
+final class CpuLosses implements LossKernels {
+}

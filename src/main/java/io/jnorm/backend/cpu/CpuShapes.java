@@ -1,0 +1,7 @@
+package io.jnorm.backend.cpu;
+
+import io.jnorm.backend.ShapeKernels;
+
+/** Reference shape kernels. */
+final class CpuShapes implements ShapeKernels {
+}

@@ -1,0 +1,144 @@
+package io.jnorm.ops;
+
+import io.jnorm.backend.BinaryOp;
+import io.jnorm.backend.UnaryOp;
+import io.jnorm.tensor.DType;
+import io.jnorm.tensor.Device;
+import io.jnorm.tensor.Shape;
+import io.jnorm.tensor.Tensor;
+
+/**
+ * Every differentiable op, one entry point each. Each op validates its inputs (naming itself,
+ * the argument and the shapes), asks the backend of the tensors' device for the kernel, and
+ * records one autograd node whose backward uses the same backend.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    // ------------------------------------------------------------ elementwise
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return ElementwiseOps.binary(BinaryOp.ADD, a, b);
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return ElementwiseOps.binary(BinaryOp.SUB, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        return ElementwiseOps.binary(BinaryOp.MUL, a, b);
+    }
+
+    public static Tensor div(Tensor a, Tensor b) {
+        return ElementwiseOps.binary(BinaryOp.DIV, a, b);
+    }
+
+    public static Tensor neg(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.NEG, x);
+    }
+
+    public static Tensor exp(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.EXP, x);
+    }
+
+    public static Tensor log(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.LOG, x);
+    }
+
+    public static Tensor sqrt(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.SQRT, x);
+    }
+
+    public static Tensor relu(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.RELU, x);
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.SIGMOID, x);
+    }
+
+    public static Tensor tanh(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.TANH, x);
+    }
+
+    public static Tensor abs(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.ABS, x);
+    }
+
+    /** x raised to a finite scalar power. */
+    public static Tensor pow(Tensor x, double p) {
+        return ElementwiseOps.pow(x, p);
+    }
+
+    // ------------------------------------------------------------ reductions
+
+    /** Sum of every element, a 0-d tensor. */
+    public static Tensor sum(Tensor x) {
+        boolean[] all = new boolean[x.rank()];
+        java.util.Arrays.fill(all, true);
+        return ReductionOps.sum(x, all, false);
+    }
+
+    /** Sum over the given axes (negative axes count from the end). */
+    public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {
+        return ReductionOps.sum(x, Checks.axesMask("sum", x.rank(), axes), keepDim);
+    }
+
+    /** Sums a broadcast tensor back down to {@code shape} (the adjoint of broadcasting). */
+    public static Tensor sumTo(Tensor x, Shape shape) {
+        Shape.broadcast(x.shape(), shape, "sumTo");
+        return ReductionOps.sumTo(x, shape);
+    }
+
+    // ------------------------------------------------------------ shapes
+
+    /** Same elements in another shape; one dimension may be -1. */
+    public static Tensor reshape(Tensor x, int... dims) {
+        return ShapeOps.reshape(x, ShapeOps.inferShape(x.numel(), dims));
+    }
+
+    public static Tensor reshape(Tensor x, Shape shape) {
+        return ShapeOps.reshape(x, shape);
+    }
+
+    /** Broadcasts x to {@code shape} (materialized); its gradient sums back. */
+    public static Tensor expand(Tensor x, Shape shape) {
+        Shape b = Shape.broadcast(x.shape(), shape, "expand");
+        if (!b.equals(shape)) {
+            throw new IllegalArgumentException("expand: " + x.shape() + " cannot be expanded to " + shape);
+        }
+        if (x.shape().equals(shape)) {
+            return x;
+        }
+        return add(x, zerosLike(x, shape));
+    }
+
+    // ------------------------------------------------------------ creation and transfer
+
+    /** A 0-d tensor of x's dtype and device. */
+    public static Tensor scalarLike(Tensor x, double v) {
+        return Tensor.scalar(v, x.dtype(), x.device());
+    }
+
+    public static Tensor onesLike(Tensor x) {
+        return Tensor.full(1.0, x.shape(), x.dtype(), x.device());
+    }
+
+    public static Tensor zerosLike(Tensor x, Shape shape) {
+        return Tensor.zeros(shape, x.dtype(), x.device());
+    }
+
+    /** A differentiable copy with its own memory. */
+    public static Tensor copy(Tensor x) {
+        return TransferOps.copy(x);
+    }
+
+    public static Tensor cast(Tensor x, DType dtype) {
+        return TransferOps.cast(x, dtype);
+    }
+
+    public static Tensor toDevice(Tensor x, Device device) {
+        return TransferOps.toDevice(x, device);
+    }
+}
