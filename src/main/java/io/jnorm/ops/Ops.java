@@ -147,6 +147,40 @@ public final class Ops {
         return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
     }
 
+    // ------------------------------------------------------------ pooling
+
+    /**
+     * 2-D max pooling of x [N, C, H, W] (floor mode, as PyTorch's {@code max_pool2d}).
+     * Padding never wins a window; the gradient goes to each window's first maximum.
+     *
+     * @param kernel  window (height, width) or one value for both
+     * @param stride  (height, width), one value for both, or null for the kernel size
+     * @param padding (height, width) or one value; at most half the kernel
+     * @return [N, C, OH, OW] with OH = floor((H + 2 padH - kernelH) / strideH) + 1
+     */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding) {
+        return PoolOps.maxPool2d(x, kernel, stride, padding);
+    }
+
+    /** Max pooling with a square window, the same stride on both axes and symmetric padding. */
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        return PoolOps.maxPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding});
+    }
+
+    /**
+     * 2-D average pooling of x [N, C, H, W]; padded zeros count in the divisor (PyTorch's
+     * default {@code count_include_pad=True}), so every window divides by kernelH * kernelW.
+     * Arguments as {@link #maxPool2d(Tensor, int[], int[], int[])}.
+     */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding) {
+        return PoolOps.avgPool2d(x, kernel, stride, padding);
+    }
+
+    /** Average pooling with a square window, the same stride on both axes and symmetric padding. */
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+        return PoolOps.avgPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding});
+    }
+
     // ------------------------------------------------------------ linear algebra
 
     /**
