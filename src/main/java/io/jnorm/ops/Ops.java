@@ -6,6 +6,8 @@ import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Every differentiable op, one entry point each. Each op validates its inputs (naming itself,
@@ -76,7 +78,7 @@ public final class Ops {
     /** Sum of every element, a 0-d tensor. */
     public static Tensor sum(Tensor x) {
         boolean[] all = new boolean[x.rank()];
-        java.util.Arrays.fill(all, true);
+        Arrays.fill(all, true);
         return ReductionOps.sum(x, all, false);
     }
 
@@ -88,7 +90,7 @@ public final class Ops {
     /** Mean of every element, a 0-d tensor. */
     public static Tensor mean(Tensor x) {
         boolean[] all = new boolean[x.rank()];
-        java.util.Arrays.fill(all, true);
+        Arrays.fill(all, true);
         return ReductionOps.mean(x, all, false);
     }
 
@@ -109,7 +111,7 @@ public final class Ops {
     /** Variance of every element, a 0-d tensor; see {@link #var(Tensor, int[], boolean, boolean)}. */
     public static Tensor var(Tensor x, boolean unbiased) {
         boolean[] all = new boolean[x.rank()];
-        java.util.Arrays.fill(all, true);
+        Arrays.fill(all, true);
         return ReductionOps.var(x, all, unbiased ? 1 : 0, false);
     }
 
@@ -140,7 +142,8 @@ public final class Ops {
 
     /**
      * Broadcasts x to {@code shape} (NumPy rules: size-1 axes stretch, missing leading axes are
-     * added), materialized in new memory; the gradient sums back to x's shape.
+     * added), materialized in new memory (x itself when it already has that shape); the gradient
+     * sums back to x's shape.
      */
     public static Tensor expand(Tensor x, Shape shape) {
         return ShapeOps.expand(x, shape);
@@ -156,11 +159,11 @@ public final class Ops {
 
     /** Joins tensors of one dtype and device along an existing axis; other axes must agree. */
     public static Tensor concat(int axis, Tensor... xs) {
-        return ShapeOps.concat(xs == null ? null : java.util.Arrays.asList(xs), axis);
+        return ShapeOps.concat(xs == null ? null : Arrays.asList(xs), axis);
     }
 
     /** Joins a list of tensors along an existing axis; see {@link #concat(int, Tensor...)}. */
-    public static Tensor concat(java.util.List<Tensor> xs, int axis) {
+    public static Tensor concat(List<Tensor> xs, int axis) {
         return ShapeOps.concat(xs, axis);
     }
 

@@ -31,7 +31,7 @@ final class ShapeOps {
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] == -1) {
                 if (infer >= 0) {
-                    throw new IllegalArgumentException("reshape: more than one -1 in " + java.util.Arrays.toString(dims));
+                    throw new IllegalArgumentException("reshape: more than one -1 in " + Arrays.toString(dims));
                 }
                 infer = i;
             } else {
@@ -41,7 +41,7 @@ final class ShapeOps {
         int[] d = dims.clone();
         if (infer >= 0) {
             if (known <= 0 || numel % known != 0) {
-                throw new IllegalArgumentException("reshape: cannot infer -1 in " + java.util.Arrays.toString(dims)
+                throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(dims)
                         + " for " + numel + " elements");
             }
             d[infer] = (int) (numel / known);
@@ -55,7 +55,7 @@ final class ShapeOps {
             throw new IllegalArgumentException("flatten: input must have rank >= 1, got a scalar");
         }
         int s = Shape.normalizeAxis(startAxis, x.rank(), "flatten");
-        int[] d = java.util.Arrays.copyOf(x.shape().dims(), s + 1);
+        int[] d = Arrays.copyOf(x.shape().dims(), s + 1);
         d[s] = (int) x.shape().numel(s, x.rank());
         return reshape(x, Shape.of(d));
     }

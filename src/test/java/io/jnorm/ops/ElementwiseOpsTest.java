@@ -149,7 +149,8 @@ class ElementwiseOpsTest {
     }
 
     static Stream<Arguments> unaryCasesAndDtypes() {
-        return unaryCases().flatMap(a -> Stream.of(DType.F64, DType.F32).map(d -> Arguments.of(a.get()[0], a.get()[1], d)));
+        return unaryCases().flatMap(a -> Stream.of(DType.F64, DType.F32)
+                .map(d -> Arguments.of(a.get()[0], a.get()[1], d)));
     }
 
     @ParameterizedTest

@@ -61,10 +61,10 @@ final class CpuElementwise implements ElementwiseKernels {
         double[] bv = read(b);
         // Index maps only where an operand is really broadcast: the common same-shape case and a
         // scalar operand skip the per-element gather.
-        int[] ia = a.shape().equals(out.shape()) || a.numel() == 1 ? null : Broadcast.sourceIndex(a.shape(), out.shape());
-        int[] ib = b.shape().equals(out.shape()) || b.numel() == 1 ? null : Broadcast.sourceIndex(b.shape(), out.shape());
         boolean aScalar = a.numel() == 1;
         boolean bScalar = b.numel() == 1;
+        int[] ia = aScalar || a.shape().equals(out.shape()) ? null : Broadcast.sourceIndex(a.shape(), out.shape());
+        int[] ib = bScalar || b.shape().equals(out.shape()) ? null : Broadcast.sourceIndex(b.shape(), out.shape());
         double[] o = new double[(int) out.numel()];
         for (int i = 0; i < o.length; i++) {
             double x = aScalar ? av[0] : ia == null ? av[i] : av[ia[i]];
