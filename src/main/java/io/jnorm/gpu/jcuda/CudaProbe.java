@@ -31,6 +31,16 @@ public final class CudaProbe {
     private CudaProbe() {
     }
 
+    /**
+     * Prints the verdict in one line (tools/run-gpu-suite shows it before running the tests) and
+     * exits 0 when a GPU is usable, 1 when not.
+     */
+    public static void main(String[] args) {
+        GpuAvailability cuda = GpuAvailability.cuda();
+        System.out.println(cuda.describe());
+        System.exit(cuda.available() ? 0 : 1);
+    }
+
     public static GpuAvailability probe() {
         String platform;
         boolean nativesInJar;
