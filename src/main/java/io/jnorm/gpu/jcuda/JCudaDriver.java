@@ -64,6 +64,7 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
 import jcuda.driver.JITOptions;
 
 /**
@@ -98,6 +99,8 @@ public final class JCudaDriver implements GpuDriver {
     private final CUcontext context = new CUcontext();
     private final DeviceProperties properties;
     private final boolean launchBlocking = Boolean.getBoolean(LAUNCH_BLOCKING);
+    /** Handle 0: the legacy default stream, which orders every launch and copy of the context. */
+    private final CUstream stream = new CUstream();
 
     /** Live allocations by base address; a TreeMap so a pointer into the middle finds its allocation. */
     private final TreeMap<Long, DeviceAllocation> allocations = new TreeMap<>();
@@ -377,7 +380,7 @@ public final class JCudaDriver implements GpuDriver {
         call("cuLaunchKernel(" + what + ")", () -> cuLaunchKernel(k.function,
                 config.gridX(), config.gridY(), config.gridZ(),
                 config.blockX(), config.blockY(), config.blockZ(),
-                config.dynamicSharedBytes(), null, kernelParams, null));
+                config.dynamicSharedBytes(), stream, kernelParams, null));
         if (launchBlocking) {
             call("cuCtxSynchronize after " + what + " (" + LAUNCH_BLOCKING + ")", () -> cuCtxSynchronize());
         }
@@ -413,7 +416,7 @@ public final class JCudaDriver implements GpuDriver {
         call("cuEventCreate", () -> cuEventCreate(handle, CUevent_flags.CU_EVENT_DEFAULT));
         JCudaEvent event = new JCudaEvent(handle, this);
         events.add(event);
-        call("cuEventRecord", () -> cuEventRecord(handle, null));
+        call("cuEventRecord", () -> cuEventRecord(handle, stream));
         return event;
     }
 
