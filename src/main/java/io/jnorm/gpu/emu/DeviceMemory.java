@@ -161,7 +161,7 @@ final class DeviceMemory {
             throw new Fault(Fault.MISALIGNED, String.format("misaligned %s %s of size %d at 0x%x", space,
                     write ? "write" : "read", size, address), -1);
         }
-        Allocation a = hint != null && address - hint.base < hint.size ? hint : find(address);
+        Allocation a = hint != null && address >= hint.base && address - hint.base < hint.size ? hint : find(address);
         if (a == null || address - a.base + size > a.size) {
             throw new Fault(Fault.OUT_OF_BOUNDS, describeMiss(address, size, write, a, space), -1);
         }
