@@ -88,6 +88,11 @@ public final class GradcheckSuite {
         long seed() {
             return (op + " " + description).hashCode();
         }
+
+        @Override
+        public String toString() {
+            return op + " " + description;
+        }
     }
 
     /**

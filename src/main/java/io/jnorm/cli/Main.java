@@ -1,5 +1,6 @@
 package io.jnorm.cli;
 
+import java.io.PrintWriter;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,6 +36,25 @@ public final class Main {
         cl.addSubcommand("devices", new DevicesCommand(devices));
         cl.addSubcommand("gradcheck", new GradcheckCommand(devices, suite));
         cl.addSubcommand("help", new CommandLine.HelpCommand());
+        cl.setParameterExceptionHandler(Main::usageError);
         return cl;
+    }
+
+    /**
+     * A usage error: the message and a pointer to --help (the full usage of a sub-command would
+     * bury the message); the bare {@code jnorm} gets its short usage, which lists the commands.
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(ex.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+        if (cmd.getParent() == null) {
+            cmd.usage(err);
+        } else {
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        }
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 }
