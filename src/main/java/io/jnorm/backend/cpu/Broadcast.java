@@ -3,8 +3,8 @@ package io.jnorm.backend.cpu;
 import io.jnorm.tensor.Shape;
 
 /**
- * Maps each flat index of a broadcast output to the flat index of one input: the input's
- * strides with 0 on the axes it is broadcast along.
+ * Index maps of the reference kernels: for each element of an iteration shape, the flat index
+ * it reads or accumulates into.
  */
 final class Broadcast {
     private Broadcast() {
@@ -20,7 +20,21 @@ final class Broadcast {
         for (int i = 0; i < in.rank(); i++) {
             inStrides[i + shift] = in.dims()[i] == 1 ? 0 : s[i];
         }
-        int n = (int) out.numel();
+        return offsets(od, inStrides);
+    }
+
+    /**
+     * Walks every multi-index of {@code dims} in row-major order and returns, for each, the
+     * offset given by {@code strides} (an odometer, so no division per element). Broadcasting
+     * (stride 0 on broadcast axes) and reductions (stride 0 on reduced axes) are both this walk.
+     */
+    static int[] offsets(int[] dims, long[] strides) {
+        int r = dims.length;
+        long total = 1;
+        for (int d : dims) {
+            total *= d;
+        }
+        int n = (int) total;
         int[] idx = new int[n];
         int[] counter = new int[r];
         long off = 0;
@@ -28,11 +42,11 @@ final class Broadcast {
             idx[k] = (int) off;
             for (int a = r - 1; a >= 0; a--) {
                 counter[a]++;
-                off += inStrides[a];
-                if (counter[a] < od[a]) {
+                off += strides[a];
+                if (counter[a] < dims[a]) {
                     break;
                 }
-                off -= inStrides[a] * od[a];
+                off -= strides[a] * dims[a];
                 counter[a] = 0;
             }
         }

@@ -82,22 +82,6 @@ final class CpuReductions implements ReductionKernels {
             outStrides[a] = reduce[a] ? 0 : acc;
             acc *= reduce[a] ? 1 : d[a];
         }
-        int n = (int) in.numel();
-        int[] idx = new int[n];
-        int[] counter = new int[r];
-        long off = 0;
-        for (int k = 0; k < n; k++) {
-            idx[k] = (int) off;
-            for (int a = r - 1; a >= 0; a--) {
-                counter[a]++;
-                off += outStrides[a];
-                if (counter[a] < d[a]) {
-                    break;
-                }
-                off -= outStrides[a] * d[a];
-                counter[a] = 0;
-            }
-        }
-        return idx;
+        return Broadcast.offsets(d, outStrides);
     }
 }
