@@ -114,6 +114,31 @@ public final class Ops {
         return add(x, zerosLike(x, shape));
     }
 
+    // ------------------------------------------------------------ convolution
+
+    /**
+     * 2-D convolution (cross-correlation, as PyTorch's {@code conv2d}).
+     *
+     * @param x        input [N, C, H, W]
+     * @param w        weight [O, C / groups, KH, KW]
+     * @param bias     [O], or null for none
+     * @param stride   (height, width), or one value for both; positive
+     * @param padding  zero padding (height, width), or one value for both; non-negative
+     * @param dilation (height, width), or one value for both; positive
+     * @param groups   C and O must both be divisible by it
+     * @return [N, O, OH, OW] with OH = floor((H + 2 padH - dilationH (KH - 1) - 1) / strideH) + 1
+     * @throws IllegalArgumentException naming the argument and the shapes when the geometry is invalid
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation,
+                                int groups) {
+        return ConvOps.conv2d(x, w, bias, stride, padding, dilation, groups);
+    }
+
+    /** 2-D convolution with the same stride and padding on both axes, no dilation, one group. */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
+        return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
+    }
+
     // ------------------------------------------------------------ creation and transfer
 
     /** A 0-d tensor of x's dtype and device. */
