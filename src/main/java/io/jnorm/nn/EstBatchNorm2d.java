@@ -22,6 +22,8 @@ import io.jnorm.tensor.Tensor;
 public final class EstBatchNorm2d extends Module {
     private final int channels;
     private final double eps;
+    private final DType dtype;
+    private final Device device;
 
     /**
      * @param rate r in [0, 1]
@@ -30,11 +32,16 @@ public final class EstBatchNorm2d extends Module {
     public EstBatchNorm2d(int channels, double eps, double rate, DType dtype, Device device) {
         this.channels = channels;
         this.eps = eps;
+        this.dtype = dtype;
+        this.device = device;
         if (channels <= 0) {
             throw new IllegalArgumentException("EstBatchNorm2d: channels must be positive, got " + channels);
         }
         if (!(eps > 0) || Double.isInfinite(eps)) {
             throw new IllegalArgumentException(this + ": eps must be positive and finite, got " + eps);
+        }
+        if (dtype == null || device == null) {
+            throw new IllegalArgumentException(this + ": dtype and device must be non-null");
         }
         if (!(rate >= 0 && rate <= 1)) {
             throw new IllegalArgumentException(this + ": rate (estbn_moving_speed) must be in [0, 1], got " + rate);
@@ -49,7 +56,7 @@ public final class EstBatchNorm2d extends Module {
 
     /**
      * @param x [N, C, H, W] of the layer's dtype and device
-     * @throws IllegalArgumentException naming this layer for another rank or channel count
+     * @throws IllegalArgumentException naming this layer for another rank, channel count, dtype or device
      */
     @Override
     public Tensor forward(Tensor x) {
@@ -59,6 +66,10 @@ public final class EstBatchNorm2d extends Module {
         if (x.dim(1) != channels) {
             throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + channels);
+        }
+        if (x.dtype() != dtype || !x.device().equals(device)) {
+            throw new IllegalArgumentException(this + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
+                    + " but the layer is " + dtype + " on " + device);
         }
         return BatchChannelNormOp.estimatedBatchNorm(x, parameter("weight"), parameter("bias"),
                 buffer("running_mean"), buffer("running_var"), rate(), isTraining(), eps);

@@ -455,6 +455,9 @@ class BatchRenorm2dTest {
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 3, 9)));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("[2, 3, 9]"), e.getMessage());
             Tensor x = Tensor.zeros(DType.F64, 2, 3, 2, 2);
+            e = assertThrows(IllegalArgumentException.class, () -> layer.forward(x));
+            assertTrue(e.getMessage().contains("BatchRenorm2d(3") && e.getMessage().contains("F64")
+                    && e.getMessage().contains("the layer is F32"), e.getMessage());
             Tensor c3 = Tensor.zeros(DType.F64, 3);
             e = assertThrows(IllegalArgumentException.class,
                     () -> BatchRenormOp.train(x, Tensor.zeros(DType.F64, 4), null, c3, c3, 2, 1, 0.1, EPS));

@@ -107,7 +107,7 @@ public final class BatchChannelNormOp {
         if (bc != null) {
             bc.close();
         }
-        return Autograd.record(op, y, (gy, needs) -> {
+        Autograd.record(op, y, (gy, needs) -> {
             boolean wantW = weight != null && needs[1];
             boolean wantB = bias != null && needs[2];
             Tensor dx = needs[0] ? Tensor.zeros(x.shape(), x.dtype(), x.device()) : null;
@@ -126,5 +126,14 @@ public final class BatchChannelNormOp {
             }
             return new Tensor[] {dx, dw, db};
         }, x, weight, bias);
+        if (y.gradFn() == null) {
+            // nothing will run the backward: free what only it would read
+            mean.close();
+            var.close();
+            if (wc != null) {
+                wc.close();
+            }
+        }
+        return y;
     }
 }
