@@ -102,6 +102,14 @@ public final class Ops {
         return ShapeOps.reshape(x, shape);
     }
 
+    /**
+     * Merges the axes from {@code startAxis} (negative counts from the end) to the last into
+     * one, sharing memory: [N, C, H, W] with startAxis 1 gives [N, C*H*W].
+     */
+    public static Tensor flatten(Tensor x, int startAxis) {
+        return ShapeOps.flatten(x, startAxis);
+    }
+
     /** Broadcasts x to {@code shape} (materialized); its gradient sums back. */
     public static Tensor expand(Tensor x, Shape shape) {
         Shape b = Shape.broadcast(x.shape(), shape, "expand");
@@ -137,6 +145,90 @@ public final class Ops {
     /** 2-D convolution with the same stride and padding on both axes, no dilation, one group. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
         return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
+    }
+
+    // ------------------------------------------------------------ pooling
+
+    /**
+     * 2-D max pooling of x [N, C, H, W] (floor mode, as PyTorch's {@code max_pool2d}).
+     * Padding never wins a window; the gradient goes to each window's first maximum.
+     *
+     * @param kernel  window (height, width) or one value for both
+     * @param stride  (height, width), one value for both, or null for the kernel size
+     * @param padding (height, width) or one value; at most half the kernel
+     * @return [N, C, OH, OW] with OH = floor((H + 2 padH - kernelH) / strideH) + 1
+     */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding) {
+        return PoolOps.maxPool2d(x, kernel, stride, padding);
+    }
+
+    /** Max pooling with a square window, the same stride on both axes and symmetric padding. */
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        return PoolOps.maxPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding});
+    }
+
+    /**
+     * 2-D average pooling of x [N, C, H, W]; padded zeros count in the divisor (PyTorch's
+     * default {@code count_include_pad=True}), so every window divides by kernelH * kernelW.
+     * Arguments as {@link #maxPool2d(Tensor, int[], int[], int[])}.
+     */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding) {
+        return PoolOps.avgPool2d(x, kernel, stride, padding);
+    }
+
+    /** Average pooling with a square window, the same stride on both axes and symmetric padding. */
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+        return PoolOps.avgPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding});
+    }
+
+    // ------------------------------------------------------------ linear algebra
+
+    /**
+     * Matrix product a[..., M, K] @ b[..., K, N] -> [..., M, N]; batch axes (all but the last
+     * two) broadcast NumPy style. Both operands need rank >= 2 (vectors are rejected: reshape
+     * them to a row or a column first).
+     */
+    public static Tensor matmul(Tensor a, Tensor b) {
+        return LinalgOps.matmul(a, b);
+    }
+
+    /**
+     * Affine map y = x W^T + b over the last axis, as PyTorch's {@code linear}.
+     *
+     * @param x    [..., in] (rank >= 1)
+     * @param w    [out, in]
+     * @param bias [out], or null for none
+     * @return [..., out]
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return LinalgOps.linear(x, w, bias);
+    }
+
+    // ------------------------------------------------------------ softmax and losses
+
+    /** x - log(sum(exp(x))) along an axis (negative counts from the end), computed stably. */
+    public static Tensor logSoftmax(Tensor x, int axis) {
+        return LossOps.logSoftmax(x, axis);
+    }
+
+    /**
+     * Mean cross entropy over the batch: -mean_n log_softmax(logits)[n, targets[n]].
+     *
+     * @param logits  [N, K]
+     * @param targets N class indices in [0, K)
+     * @return a 0-d tensor
+     * @throws IllegalArgumentException naming the index and value of an out-of-range target
+     */
+    public static Tensor crossEntropy(Tensor logits, int[] targets) {
+        return LossOps.crossEntropy(logits, targets);
+    }
+
+    /**
+     * Mean cross entropy with class indices held in an integer-valued tensor [N] on the logits'
+     * device (any floating dtype); see {@link #crossEntropy(Tensor, int[])}.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor targets) {
+        return LossOps.crossEntropy(logits, targets);
     }
 
     // ------------------------------------------------------------ creation and transfer

@@ -46,4 +46,15 @@ final class ShapeOps {
         }
         return Shape.of(d);
     }
+
+    /** Merges the axes from {@code startAxis} to the end into one. */
+    static Tensor flatten(Tensor x, int startAxis) {
+        if (x.rank() == 0) {
+            throw new IllegalArgumentException("flatten: input must have rank >= 1, got a scalar");
+        }
+        int s = Shape.normalizeAxis(startAxis, x.rank(), "flatten");
+        int[] d = java.util.Arrays.copyOf(x.shape().dims(), s + 1);
+        d[s] = (int) x.shape().numel(s, x.rank());
+        return reshape(x, Shape.of(d));
+    }
 }
