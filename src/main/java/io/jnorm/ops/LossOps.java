@@ -56,8 +56,8 @@ final class LossOps {
         int n = logits.dim(0);
         int k = logits.dim(1);
         if (targets.dim(0) != n) {
-            throw new IllegalArgumentException(op + ": targets " + targets.shape() + " do not match the batch of logits "
-                    + logits.shape());
+            throw new IllegalArgumentException(op + ": targets " + targets.shape()
+                    + " do not match the batch of logits " + logits.shape());
         }
         double[] tv = targets.toDoubleArray();
         for (int i = 0; i < n; i++) {

@@ -6,6 +6,8 @@ import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Every differentiable op, one entry point each. Each op validates its inputs (naming itself,
@@ -76,13 +78,41 @@ public final class Ops {
     /** Sum of every element, a 0-d tensor. */
     public static Tensor sum(Tensor x) {
         boolean[] all = new boolean[x.rank()];
-        java.util.Arrays.fill(all, true);
+        Arrays.fill(all, true);
         return ReductionOps.sum(x, all, false);
     }
 
     /** Sum over the given axes (negative axes count from the end). */
     public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {
         return ReductionOps.sum(x, Checks.axesMask("sum", x.rank(), axes), keepDim);
+    }
+
+    /** Mean of every element, a 0-d tensor. */
+    public static Tensor mean(Tensor x) {
+        boolean[] all = new boolean[x.rank()];
+        Arrays.fill(all, true);
+        return ReductionOps.mean(x, all, false);
+    }
+
+    /** Mean over the given axes (negative axes count from the end). */
+    public static Tensor mean(Tensor x, int[] axes, boolean keepDim) {
+        return ReductionOps.mean(x, Checks.axesMask("mean", x.rank(), axes), keepDim);
+    }
+
+    /**
+     * Variance over the given axes: sum((x - mean)^2) / (n - 1) when {@code unbiased}, else / n.
+     * As in PyTorch, the unbiased variance of a single element is NaN (0 / 0), and so is its
+     * gradient; no exception is thrown, because a batch of one is legal input.
+     */
+    public static Tensor var(Tensor x, int[] axes, boolean unbiased, boolean keepDim) {
+        return ReductionOps.var(x, Checks.axesMask("var", x.rank(), axes), unbiased ? 1 : 0, keepDim);
+    }
+
+    /** Variance of every element, a 0-d tensor; see {@link #var(Tensor, int[], boolean, boolean)}. */
+    public static Tensor var(Tensor x, boolean unbiased) {
+        boolean[] all = new boolean[x.rank()];
+        Arrays.fill(all, true);
+        return ReductionOps.var(x, all, unbiased ? 1 : 0, false);
     }
 
     /** Sums a broadcast tensor back down to {@code shape} (the adjoint of broadcasting). */
@@ -110,16 +140,40 @@ public final class Ops {
         return ShapeOps.flatten(x, startAxis);
     }
 
-    /** Broadcasts x to {@code shape} (materialized); its gradient sums back. */
+    /**
+     * Broadcasts x to {@code shape} (NumPy rules: size-1 axes stretch, missing leading axes are
+     * added), materialized in new memory (x itself when it already has that shape); the gradient
+     * sums back to x's shape.
+     */
     public static Tensor expand(Tensor x, Shape shape) {
-        Shape b = Shape.broadcast(x.shape(), shape, "expand");
-        if (!b.equals(shape)) {
-            throw new IllegalArgumentException("expand: " + x.shape() + " cannot be expanded to " + shape);
-        }
-        if (x.shape().equals(shape)) {
-            return x;
-        }
-        return add(x, zerosLike(x, shape));
+        return ShapeOps.expand(x, shape);
+    }
+
+    /**
+     * A copy with axes reordered: output axis i is input axis perm[i] (negative axes count from
+     * the end), as NumPy's {@code transpose(x, perm)}.
+     */
+    public static Tensor permute(Tensor x, int... perm) {
+        return ShapeOps.permute(x, perm);
+    }
+
+    /** Joins tensors of one dtype and device along an existing axis; other axes must agree. */
+    public static Tensor concat(int axis, Tensor... xs) {
+        return ShapeOps.concat(xs == null ? null : Arrays.asList(xs), axis);
+    }
+
+    /** Joins a list of tensors along an existing axis; see {@link #concat(int, Tensor...)}. */
+    public static Tensor concat(List<Tensor> xs, int axis) {
+        return ShapeOps.concat(xs, axis);
+    }
+
+    /**
+     * Python slicing {@code x[..., start:end:step, ...]} along one axis, copied: step must be
+     * positive, negative bounds count from the end, out-of-range bounds are clamped, and an
+     * empty result is rejected (jnorm has no empty tensors).
+     */
+    public static Tensor slice(Tensor x, int axis, int start, int end, int step) {
+        return ShapeOps.slice(x, axis, start, end, step);
     }
 
     // ------------------------------------------------------------ convolution

@@ -5,7 +5,6 @@ import static io.jnorm.ops.OpTestSupport.assertRejects;
 import static io.jnorm.ops.OpTestSupport.leaf;
 import static io.jnorm.ops.OpTestSupport.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnorm.autograd.Gradcheck;
 import io.jnorm.tensor.DType;
@@ -156,19 +155,5 @@ class LossOpsTest {
                 "cross_entropy", "logits", "rank 2", "[3]");
         assertRejects(() -> Ops.crossEntropy(logits, Tensor.of(new double[] {0, 1, 2, 0}, 4)), "cross_entropy",
                 "targets [4]", "[3, 4]");
-    }
-
-    @Test
-    void flattenMergesTrailingAxesAndKeepsValues() {
-        Tensor x = randn(new Rng(37), DType.F64, 2, 3, 4, 5);
-        assertEquals(Shape.of(2, 60), Ops.flatten(x, 1).shape());
-        assertEquals(Shape.of(120), Ops.flatten(x, 0).shape());
-        assertEquals(Shape.of(2, 3, 20), Ops.flatten(x, -2).shape());
-        assertEquals(x.shape(), Ops.flatten(x, 3).shape());
-        assertClose(x.toDoubleArray(), Ops.flatten(x, 1), "flatten keeps row-major order");
-        Tensor leafX = leaf(new Rng(38), 2, 1, 3);
-        Gradcheck.assertPasses(in -> Ops.flatten(in[0], 1), leafX);
-        assertRejects(() -> Ops.flatten(x, 4), "flatten", "axis 4", "rank 4");
-        assertTrue(Ops.flatten(x, 1).numel() == x.numel());
     }
 }
