@@ -465,6 +465,36 @@ class BatchChannelNorm2dTest {
         }
     }
 
+    /** Saved state restores both flavours exactly, and EstBN's rate travels with it. */
+    @Test
+    void stateRoundTrip() {
+        for (boolean estimate : new boolean[] {false, true}) {
+            try (Scope scope = Scope.open();
+                 BatchChannelNorm2d a = BatchChannelNorm2d.builder(4).groups(2).estimate(estimate).rate(0.4)
+                         .dtype(DType.F64).build();
+                 BatchChannelNorm2d b = BatchChannelNorm2d.builder(4).groups(2).estimate(estimate)
+                         .dtype(DType.F64).build()) {
+                set(a.parameter("weight"), new double[] {0.5, 2});
+                for (int step = 0; step < 2; step++) {
+                    a.forward(Tensor.of(data(step, 32, 2, 1), 2, 4, 2, 2));
+                }
+                b.loadStateDict(a.stateDict());
+                a.eval();
+                b.eval();
+                Tensor x = Tensor.of(data(7, 32, 1, 0), 2, 4, 2, 2);
+                assertClose("estimate=" + estimate, a.forward(x).toDoubleArray(), b.forward(x), 0, 0);
+                if (estimate) {
+                    assertEquals(0.4, ((EstBatchNorm2d) b.bn()).rate(), 0.0);
+                    java.util.Map<String, Tensor> bad = new java.util.LinkedHashMap<>(a.stateDict());
+                    bad.put("bn.estbn_moving_speed", Tensor.of(new double[] {1.5}, 1));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> b.loadStateDict(bad));
+                    assertTrue(e.getMessage().contains("estbn_moving_speed = 1.5"), e.getMessage());
+                }
+            }
+        }
+    }
+
     @Test
     void badInputIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BatchChannelNorm2d(48));
