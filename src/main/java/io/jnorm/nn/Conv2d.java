@@ -76,7 +76,8 @@ public final class Conv2d extends Module {
                     + " channels, expected " + inChannels);
         }
         Tensor w = parameter("weight");
-        Tensor used = ws == null ? w : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
+        Tensor used = ws == null ? w
+                : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
         return Ops.conv2d(x, used, parameter("bias"), stride, padding, dilation, groups);
     }
 

@@ -415,7 +415,8 @@ class BatchChannelNorm2dTest {
                 assertTrue(Double.isFinite(v));
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bn.forward(x));
-            assertTrue(e.getMessage().contains("BatchChannelNorm2d(4, groups=2") && e.getMessage().contains("[1, 4, 1, 1]")
+            assertTrue(e.getMessage().contains("BatchChannelNorm2d(4, groups=2")
+                    && e.getMessage().contains("[1, 4, 1, 1]")
                     && e.getMessage().contains("more than 1 value per channel"), e.getMessage());
             bn.eval(); // running statistics: fine in evaluation
             assertEquals(4, bn.forward(x).numel());
@@ -498,8 +499,8 @@ class BatchChannelNorm2dTest {
     @Test
     void badInputIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BatchChannelNorm2d(48));
-        assertTrue(e.getMessage().contains("BatchChannelNorm2d(48, groups=32") && e.getMessage().contains("not divisible"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("BatchChannelNorm2d(48, groups=32")
+                && e.getMessage().contains("not divisible"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(1.5).build());
         assertTrue(e.getMessage().contains("rate") && e.getMessage().contains("1.5"), e.getMessage());
@@ -507,7 +508,8 @@ class BatchChannelNorm2dTest {
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 4, 3)));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("[2, 4, 3]"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 6, 3, 3)));
-            assertTrue(e.getMessage().contains("[2, 6, 3, 3]") && e.getMessage().contains("expected 4"), e.getMessage());
+            assertTrue(e.getMessage().contains("[2, 6, 3, 3]") && e.getMessage().contains("expected 4"),
+                    e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F64, 2, 4, 3, 3)));
             assertTrue(e.getMessage().contains("F64") && e.getMessage().contains("F32"), e.getMessage());
             Tensor x = Tensor.zeros(DType.F32, 2, 4, 3, 3);
