@@ -83,7 +83,7 @@ public final class SwitchableNorm2d extends Module {
             if (!movingAverage) {
                 registerBuffer("batch_average_mean_sum", Tensor.zeros(c, dtype, device));
                 registerBuffer("batch_average_var_sum", Tensor.zeros(c, dtype, device));
-                registerBuffer("batch_average_count", Tensor.scalar(0, DType.F64, device));
+                registerBuffer("batch_average_count", Tensor.scalar(0, DType.F64, device), true);
             }
         }
     }
@@ -251,6 +251,12 @@ public final class SwitchableNorm2d extends Module {
             }
         }
         m.children().values().forEach(child -> forEachBatchAverage(child, reset));
+    }
+
+    @Override
+    protected String extraRepr() {
+        return channels + ", eps=" + eps + ", momentum=" + momentum + ", movingAverage=" + movingAverage
+                + ", usingBn=" + usingBn + ", lastGamma=" + lastGamma;
     }
 
     public int channels() {
