@@ -1,5 +1,26 @@
 package io.jnorm.backend;
 
-/** Kernels of this op family (declared by the issue that builds the family). */
+import io.jnorm.tensor.Tensor;
+
+/**
+ * Softmax-family kernels on tensors of one dtype. Class indices travel as integer-valued
+ * floating-point tensors of the logits' dtype (jnorm has no integer dtype); ops check them.
+ */
 public interface LossKernels {
+
+    /** out = x - logsumexp(x) along {@code axis} (stabilized by the maximum). */
+    void logSoftmax(Tensor x, int axis, Tensor out);
+
+    /** dx = dy - exp(y) * sum(dy) along {@code axis}, where y is the log-softmax output. */
+    void logSoftmaxBackward(Tensor y, Tensor dy, int axis, Tensor dx);
+
+    /**
+     * Mean cross entropy of logits [N, K] against class indices targets [N]: writes the
+     * log-probabilities (saved for backward) to {@code logProbs} [N, K] and
+     * -mean_n logProbs[n, targets[n]] to the 0-d {@code loss}.
+     */
+    void crossEntropy(Tensor logits, Tensor targets, Tensor logProbs, Tensor loss);
+
+    /** dLogits = (softmax - onehot(targets)) * dLoss / N, with dLoss a 0-d tensor. */
+    void crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor dLoss, Tensor dLogits);
 }

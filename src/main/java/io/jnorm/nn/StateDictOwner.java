@@ -1,11 +1,13 @@
 package io.jnorm.nn;
 
 import io.jnorm.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Anything whose state is a flat dictionary of named tensors: modules, optimizers.
+ * Anything whose state is a flat dictionary of named tensors: modules, optimizers. The default
+ * methods save that dictionary to disk and load it back through {@link StateDictFiles}.
  */
 public interface StateDictOwner {
 
@@ -26,4 +28,32 @@ public interface StateDictOwner {
      * @throws IllegalArgumentException listing every mismatch; nothing is changed then
      */
     StateDictKeys loadStateDict(Map<String, Tensor> state, boolean strict);
+
+    /** Writes the state to a NumPy {@code .npz} archive ({@code numpy.load} reads it). */
+    default void save(Path file) {
+        StateDictFiles.saveNpz(file, stateDict(), integerStateKeys());
+    }
+
+    /** Strict load of a {@code .npz} written by {@link #save} (or by NumPy from a PyTorch state_dict). */
+    default StateDictKeys load(Path file) {
+        return load(file, true);
+    }
+
+    default StateDictKeys load(Path file, boolean strict) {
+        return StateDictFiles.loadInto(this, StateDictFiles.Format.NPZ, file, strict);
+    }
+
+    /** Writes one {@code <key>.npy} per entry into {@code dir} (created if needed). */
+    default void saveNpyDir(Path dir) {
+        StateDictFiles.saveNpyDir(dir, stateDict(), integerStateKeys());
+    }
+
+    /** Strict load of a folder written by {@link #saveNpyDir}. */
+    default StateDictKeys loadNpyDir(Path dir) {
+        return loadNpyDir(dir, true);
+    }
+
+    default StateDictKeys loadNpyDir(Path dir, boolean strict) {
+        return StateDictFiles.loadInto(this, StateDictFiles.Format.NPY_DIR, dir, strict);
+    }
 }

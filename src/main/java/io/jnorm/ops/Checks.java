@@ -64,4 +64,13 @@ public final class Checks {
         }
         return mask;
     }
+
+    /** A per-axis pair (height, width); a single value applies to both axes. */
+    public static int[] pair(String op, String arg, int[] v) {
+        if (v == null || (v.length != 1 && v.length != 2)) {
+            throw new IllegalArgumentException(op + ": " + arg + " must have 1 or 2 values (height, width), got "
+                    + Arrays.toString(v));
+        }
+        return v.length == 2 ? v.clone() : new int[] {v[0], v[0]};
+    }
 }

@@ -1,6 +1,7 @@
 package io.jnorm.ops;
 
 import io.jnorm.autograd.Autograd;
+import io.jnorm.backend.BinaryOp;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 
@@ -14,7 +15,31 @@ final class ReductionOps {
         Shape kept = keptShape(x.shape(), reduce);
         Tensor out = Tensor.zeros(kept, x.dtype(), x.device());
         x.backend().reductions().sum(x, reduce, out);
-        Autograd.record("sum", out, (gy, needs) -> new Tensor[] {Ops.expand(gy, x.shape())}, x);
+        Autograd.record("sum", out, (gy, needs) -> new Tensor[] {ShapeOps.expand(gy, x.shape())}, x);
+        return keepDim ? out : ShapeOps.reshape(out, squeezedShape(x.shape(), reduce));
+    }
+
+    /** Mean over the masked axes. */
+    static Tensor mean(Tensor x, boolean[] reduce, boolean keepDim) {
+        Shape kept = keptShape(x.shape(), reduce);
+        Tensor out = Tensor.zeros(kept, x.dtype(), x.device());
+        x.backend().reductions().mean(x, reduce, out);
+        double n = (double) x.numel() / kept.numel();
+        Autograd.record("mean", out, (gy, needs) -> new Tensor[] {
+            ElementwiseOps.binary(BinaryOp.MUL, ShapeOps.expand(gy, x.shape()), Ops.scalarLike(gy, 1.0 / n))}, x);
+        return keepDim ? out : ShapeOps.reshape(out, squeezedShape(x.shape(), reduce));
+    }
+
+    /** Variance over the masked axes with divisor n - correction. */
+    static Tensor var(Tensor x, boolean[] reduce, int correction, boolean keepDim) {
+        Shape kept = keptShape(x.shape(), reduce);
+        Tensor out = Tensor.zeros(kept, x.dtype(), x.device());
+        x.backend().reductions().var(x, reduce, correction, out);
+        Autograd.record("var", out, (gy, needs) -> {
+            Tensor gx = Tensor.zeros(x.shape(), x.dtype(), x.device());
+            x.backend().reductions().varBackward(x, gy, reduce, correction, gx);
+            return new Tensor[] {gx};
+        }, x);
         return keepDim ? out : ShapeOps.reshape(out, squeezedShape(x.shape(), reduce));
     }
 

@@ -326,6 +326,11 @@ public final class Tensor implements AutoCloseable {
         return Ops.mul(this, Ops.scalarLike(this, s));
     }
 
+    /** Matrix product, see {@link Ops#matmul}. */
+    public Tensor matmul(Tensor o) {
+        return Ops.matmul(this, o);
+    }
+
     public Tensor neg() {
         return Ops.neg(this);
     }

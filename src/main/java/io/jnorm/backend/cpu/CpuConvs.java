@@ -1,7 +1,134 @@
 package io.jnorm.backend.cpu;
 
-import io.jnorm.backend.ConvKernels;
+import static io.jnorm.backend.cpu.CpuBuffer.read;
+import static io.jnorm.backend.cpu.CpuBuffer.write;
 
-/** Reference conv kernels. */
+import io.jnorm.backend.Conv2dSpec;
+import io.jnorm.backend.ConvKernels;
+import io.jnorm.tensor.Tensor;
+
+/**
+ * Reference convolution: the direct seven-loop definition, float64 accumulation. The three
+ * kernels walk the same (output pixel, kernel tap) pairs; they differ only in which tensor
+ * they accumulate into, so one index scheme serves all three.
+ */
 final class CpuConvs implements ConvKernels {
+
+    /** Sizes shared by the three kernels. */
+    private record Dims(int n, int c, int h, int w, int o, int cg, int kh, int kw, int oh, int ow, int og) {
+        static Dims of(int[] x, int[] wt, int[] y, int groups) {
+            return new Dims(x[0], x[1], x[2], x[3], wt[0], wt[1], wt[2], wt[3], y[2], y[3], wt[0] / groups);
+        }
+    }
+
+    @Override
+    public void conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec s, Tensor y) {
+        Dims d = Dims.of(x.shape().dims(), w.shape().dims(), y.shape().dims(), s.groups());
+        double[] xv = read(x);
+        double[] wv = read(w);
+        double[] bv = bias == null ? null : read(bias);
+        double[] out = new double[(int) y.numel()];
+        int p = 0;
+        for (int n = 0; n < d.n; n++) {
+            for (int o = 0; o < d.o; o++) {
+                int c0 = (o / d.og) * d.cg;
+                for (int oh = 0; oh < d.oh; oh++) {
+                    for (int ow = 0; ow < d.ow; ow++) {
+                        double acc = bv == null ? 0.0 : bv[o];
+                        for (int ci = 0; ci < d.cg; ci++) {
+                            for (int i = 0; i < d.kh; i++) {
+                                int ih = oh * s.strideH() - s.padH() + i * s.dilationH();
+                                if (ih < 0 || ih >= d.h) {
+                                    continue;
+                                }
+                                for (int j = 0; j < d.kw; j++) {
+                                    int iw = ow * s.strideW() - s.padW() + j * s.dilationW();
+                                    if (iw < 0 || iw >= d.w) {
+                                        continue;
+                                    }
+                                    acc += xv[((n * d.c + c0 + ci) * d.h + ih) * d.w + iw]
+                                            * wv[((o * d.cg + ci) * d.kh + i) * d.kw + j];
+                                }
+                            }
+                        }
+                        out[p++] = acc;
+                    }
+                }
+            }
+        }
+        write(y, out);
+    }
+
+    @Override
+    public void conv2dBackwardInput(Tensor dy, Tensor w, Conv2dSpec s, Tensor dx) {
+        Dims d = Dims.of(dx.shape().dims(), w.shape().dims(), dy.shape().dims(), s.groups());
+        double[] g = read(dy);
+        double[] wv = read(w);
+        double[] out = new double[(int) dx.numel()];
+        // Scatter form: each output pixel adds w * dy into every input pixel it read.
+        int p = 0;
+        for (int n = 0; n < d.n; n++) {
+            for (int o = 0; o < d.o; o++) {
+                int c0 = (o / d.og) * d.cg;
+                for (int oh = 0; oh < d.oh; oh++) {
+                    for (int ow = 0; ow < d.ow; ow++) {
+                        double gv = g[p++];
+                        for (int ci = 0; ci < d.cg; ci++) {
+                            for (int i = 0; i < d.kh; i++) {
+                                int ih = oh * s.strideH() - s.padH() + i * s.dilationH();
+                                if (ih < 0 || ih >= d.h) {
+                                    continue;
+                                }
+                                for (int j = 0; j < d.kw; j++) {
+                                    int iw = ow * s.strideW() - s.padW() + j * s.dilationW();
+                                    if (iw < 0 || iw >= d.w) {
+                                        continue;
+                                    }
+                                    out[((n * d.c + c0 + ci) * d.h + ih) * d.w + iw]
+                                            += gv * wv[((o * d.cg + ci) * d.kh + i) * d.kw + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        write(dx, out);
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dy, Tensor x, Conv2dSpec s, Tensor dw) {
+        Dims d = Dims.of(x.shape().dims(), dw.shape().dims(), dy.shape().dims(), s.groups());
+        double[] g = read(dy);
+        double[] xv = read(x);
+        double[] out = new double[(int) dw.numel()];
+        int p = 0;
+        for (int n = 0; n < d.n; n++) {
+            for (int o = 0; o < d.o; o++) {
+                int c0 = (o / d.og) * d.cg;
+                for (int oh = 0; oh < d.oh; oh++) {
+                    for (int ow = 0; ow < d.ow; ow++) {
+                        double gv = g[p++];
+                        for (int ci = 0; ci < d.cg; ci++) {
+                            for (int i = 0; i < d.kh; i++) {
+                                int ih = oh * s.strideH() - s.padH() + i * s.dilationH();
+                                if (ih < 0 || ih >= d.h) {
+                                    continue;
+                                }
+                                for (int j = 0; j < d.kw; j++) {
+                                    int iw = ow * s.strideW() - s.padW() + j * s.dilationW();
+                                    if (iw < 0 || iw >= d.w) {
+                                        continue;
+                                    }
+                                    out[((o * d.cg + ci) * d.kh + i) * d.kw + j]
+                                            += gv * xv[((n * d.c + c0 + ci) * d.h + ih) * d.w + iw];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        write(dw, out);
+    }
 }

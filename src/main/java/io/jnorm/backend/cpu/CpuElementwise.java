@@ -59,12 +59,16 @@ final class CpuElementwise implements ElementwiseKernels {
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         double[] av = read(a);
         double[] bv = read(b);
-        int[] ia = Broadcast.sourceIndex(a.shape(), out.shape());
-        int[] ib = Broadcast.sourceIndex(b.shape(), out.shape());
-        double[] o = new double[ia.length];
+        // Index maps only where an operand is really broadcast: the common same-shape case and a
+        // scalar operand skip the per-element gather.
+        boolean aScalar = a.numel() == 1;
+        boolean bScalar = b.numel() == 1;
+        int[] ia = aScalar || a.shape().equals(out.shape()) ? null : Broadcast.sourceIndex(a.shape(), out.shape());
+        int[] ib = bScalar || b.shape().equals(out.shape()) ? null : Broadcast.sourceIndex(b.shape(), out.shape());
+        double[] o = new double[(int) out.numel()];
         for (int i = 0; i < o.length; i++) {
-            double x = av[ia[i]];
-            double y = bv[ib[i]];
+            double x = aScalar ? av[0] : ia == null ? av[i] : av[ia[i]];
+            double y = bScalar ? bv[0] : ib == null ? bv[i] : bv[ib[i]];
             o[i] = switch (op) {
                 case ADD -> x + y;
                 case SUB -> x - y;
