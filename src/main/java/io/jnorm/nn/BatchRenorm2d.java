@@ -26,6 +26,8 @@ public final class BatchRenorm2d extends Module {
     private final double eps;
     private final double momentum;
     private final RenormSchedule schedule;
+    private final DType dtype;
+    private final Device device;
 
     /** float32 on the CPU with every default. */
     public BatchRenorm2d(int channels) {
@@ -37,6 +39,8 @@ public final class BatchRenorm2d extends Module {
         this.eps = b.eps;
         this.momentum = b.momentum;
         this.schedule = b.schedule;
+        this.dtype = b.dtype;
+        this.device = b.device;
         if (channels <= 0) {
             throw new IllegalArgumentException("BatchRenorm2d: channels must be positive, got " + channels);
         }
@@ -66,7 +70,7 @@ public final class BatchRenorm2d extends Module {
 
     /**
      * @param x [N, C, H, W]
-     * @throws IllegalArgumentException naming this layer for another rank or channel count
+     * @throws IllegalArgumentException naming this layer for another rank, channel count, dtype or device
      */
     @Override
     public Tensor forward(Tensor x) {
@@ -76,6 +80,10 @@ public final class BatchRenorm2d extends Module {
         if (x.dim(1) != channels) {
             throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + channels);
+        }
+        if (x.dtype() != dtype || !x.device().equals(device)) {
+            throw new IllegalArgumentException(this + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
+                    + " but the layer is " + dtype + " on " + device);
         }
         Tensor w = parameter("weight");
         Tensor b = parameter("bias");

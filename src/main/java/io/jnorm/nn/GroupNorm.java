@@ -95,7 +95,7 @@ public final class GroupNorm extends Module {
     }
 
     @Override
-    public String toString() {
-        return "GroupNorm(" + numGroups + ", " + numChannels + ", eps=" + eps + ", affine=" + affine + ")";
+    protected String extraRepr() {
+        return numGroups + ", " + numChannels + ", eps=" + eps + ", affine=" + affine;
     }
 }

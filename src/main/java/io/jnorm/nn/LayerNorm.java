@@ -95,8 +95,7 @@ public final class LayerNorm extends Module {
     }
 
     @Override
-    public String toString() {
-        return "LayerNorm(" + Arrays.toString(normalizedShape) + ", eps=" + eps + ", elementwiseAffine="
-                + elementwiseAffine + ")";
+    protected String extraRepr() {
+        return Arrays.toString(normalizedShape) + ", eps=" + eps + ", elementwiseAffine=" + elementwiseAffine;
     }
 }

@@ -189,7 +189,10 @@ public abstract class Module implements AutoCloseable, StateDictOwner {
 
     /**
      * Parameters and buffers by dotted name in PyTorch's order. The values are this module's
-     * own tensors (not copies): read them, save them, but do not close them.
+     * own tensors (not copies): read them, save them, but do not close them. Parameters stay
+     * the same tensors for the module's life; a buffer a layer replaces with {@link #setBuffer}
+     * (running statistics in training) is freed then, so take a fresh dictionary after a
+     * forward pass rather than holding an old one.
      */
     @Override
     public Map<String, Tensor> stateDict() {

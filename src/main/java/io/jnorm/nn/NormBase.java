@@ -16,7 +16,8 @@ import io.jnorm.tensor.Tensor;
  * PyTorch's state dict.
  *
  * <p>{@code num_batches_tracked} is a float64 scalar on the module's device whatever the module's
- * dtype (jnorm has no int64); float64 counts exactly up to 2^53 steps.
+ * dtype (jnorm has no int64), registered as an integer buffer: exact up to 2^53 steps, saved as
+ * int64 like PyTorch's.
  */
 public abstract class NormBase extends Module {
     private final int numFeatures;
@@ -60,7 +61,7 @@ public abstract class NormBase extends Module {
         if (trackRunningStats) {
             registerBuffer("running_mean", Tensor.zeros(c, dtype, device));
             registerBuffer("running_var", Tensor.full(1.0, c, dtype, device));
-            registerBuffer("num_batches_tracked", Tensor.scalar(0, DType.F64, device));
+            registerBuffer("num_batches_tracked", Tensor.scalar(0, DType.F64, device), true);
         }
     }
 
@@ -152,9 +153,23 @@ public abstract class NormBase extends Module {
         }
     }
 
+    /** A negative running variance would turn every eval output into NaN: refuse to load one. */
     @Override
-    public String toString() {
-        return getClass().getSimpleName() + "(" + numFeatures + ", eps=" + eps + ", momentum=" + momentum
-                + ", affine=" + affine + ", trackRunningStats=" + trackRunningStats + ")";
+    protected void validateLoadedBuffer(String name, Tensor value) {
+        if (name.equals("running_var")) {
+            double[] v = value.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] < 0) {
+                    throw new IllegalArgumentException("running_var[" + i + "] = " + v[i]
+                            + " is negative (a variance; eval would give NaN)");
+                }
+            }
+        }
+    }
+
+    @Override
+    protected String extraRepr() {
+        return numFeatures + ", eps=" + eps + ", momentum=" + momentum + ", affine=" + affine
+                + ", trackRunningStats=" + trackRunningStats;
     }
 }

@@ -4,6 +4,7 @@ import io.jnorm.io.Npy;
 import io.jnorm.io.NpyArray;
 import io.jnorm.io.NpyDType;
 import io.jnorm.io.Npz;
+import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
 import java.io.IOException;
@@ -22,10 +23,12 @@ import java.util.stream.Stream;
  * ({@code numpy.load(f)[key]}) or a folder with one {@code <key>.npy} per entry.
  *
  * <p>Tensors are written in their own dtype (float32 as {@code <f4}, float64 as {@code <f8}) and
- * counters as int64 ({@code <i8}), so a save and load round-trips every bit. On load a file's
- * int64 array is accepted only for a counter and a counter only from an integer array; float
- * arrays keep their dtype, and the owner's {@code loadStateDict} then checks names, shapes and
- * dtypes as for an in-memory load.
+ * counters as int64 ({@code <i8}), so a save and load round-trips every bit. On load an integer
+ * array is accepted only for a counter; a counter is accepted from an integer or a floating array
+ * holding whole numbers (PyTorch 1.13 keeps AdamW's {@code step} as a float32 tensor, its
+ * {@code num_batches_tracked} as int64). Float arrays keep their dtype, and the owner's
+ * {@code loadStateDict} then checks names, shapes, dtypes and counter values as for an
+ * in-memory load.
  */
 public final class StateDictFiles {
     private static final String NPY = ".npy";
@@ -121,9 +124,9 @@ public final class StateDictFiles {
                 NpyArray a = e.getValue();
                 boolean counter = owner.isIntegerStateKey(key);
                 boolean integral = a.dtype().isIntegral();
-                if (counter && a.dtype() != NpyDType.INT64) {
-                    errors.add("dtype mismatch for " + key + ": the file holds " + a.dtype().descr()
-                            + ", a counter is stored as int64 (<i8).");
+                if (counter && a.dtype() == NpyDType.BOOL) {
+                    errors.add("dtype mismatch for " + key + ": the file holds booleans (" + a.dtype().descr()
+                            + "), a counter is a number (int64 as written by save).");
                     continue;
                 }
                 if (integral && !counter && current.containsKey(key)) {
@@ -132,7 +135,9 @@ public final class StateDictFiles {
                     continue;
                 }
                 try {
-                    tensors.put(key, a.toTensor());
+                    // Counters become float64 whatever their file type; the owner's load then
+                    // rejects values that are not whole numbers.
+                    tensors.put(key, counter ? a.toTensor(DType.F64) : a.toTensor());
                 } catch (IllegalArgumentException ex) {
                     errors.add("unreadable entry " + key + ": " + ex.getMessage());
                 }

@@ -366,6 +366,62 @@ class BatchRenorm2dTest {
         }
     }
 
+    /** A constant channel: x̄ = 0, y = γ·d + β, dx = γ·r·(dy − mean dy)/sqrt(eps) (spec §4). */
+    @Test
+    void constantChannel() {
+        try (Scope scope = Scope.open()) {
+            double[] xv = {2, 2, 2, 1, -1, 3, 2, 2, 2, 0, 2, 5}; // channel 0 constant
+            Tensor x = Tensor.of(xv, 2, 2, 3, 1).requiresGrad(true);
+            Tensor gamma = Tensor.of(new double[] {1.5, 0.5}, 2).requiresGrad(true);
+            Tensor beta = Tensor.of(new double[] {0.25, 0}, 2).requiresGrad(true);
+            Tensor mm = Tensor.of(new double[] {1.0, 0}, 2);
+            Tensor ms = Tensor.of(new double[] {0.5, 1}, 2);
+            BatchRenormOp.Step s = BatchRenormOp.train(x, gamma, beta, mm, ms, 3, 5, 0.01, EPS);
+            double r0 = Math.max(Math.sqrt(EPS) / 0.5, 1 / 3.0); // σ_B = sqrt(eps): r clips at 1/rmax
+            double d0 = (2 - 1.0) / 0.5;
+            assertEquals(r0, s.r().toDoubleArray()[0], 1e-15);
+            assertEquals(d0, s.d().toDoubleArray()[0], 1e-15);
+            double[] y = s.y().toDoubleArray();
+            for (int i : new int[] {0, 1, 2, 6, 7, 8}) {
+                assertEquals(1.5 * d0 + 0.25, y[i], 1e-12, "y at " + i);
+            }
+            double[] dy = {1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1};
+            s.y().backward(Tensor.of(dy, 2, 2, 3, 1));
+            double meanDy = (1 + 2 + 3 + 7 + 8 + 9) / 6.0;
+            double[] dx = x.grad().toDoubleArray();
+            int[] ch0 = {0, 1, 2, 6, 7, 8};
+            double[] dyCh0 = {1, 2, 3, 7, 8, 9};
+            for (int k = 0; k < 6; k++) {
+                double expected = 1.5 * r0 * (dyCh0[k] - meanDy) / Math.sqrt(EPS);
+                assertEquals(expected, dx[ch0[k]], 1e-9 * Math.abs(expected) + 1e-12, "dx at " + ch0[k]);
+            }
+        }
+    }
+
+    /** A moving σ below sqrt(eps) (only reachable by loading state) is floored at sqrt(eps), as in TensorFlow. */
+    @Test
+    void movingStdIsFlooredAtSqrtEps() {
+        try (Scope scope = Scope.open()) {
+            Tensor x = Tensor.of(new double[] {0.001, -0.002, 0.003, 0.0005}, 2, 1, 2, 1);
+            Tensor mm = Tensor.of(new double[] {0.0}, 1);
+            Tensor ms = Tensor.of(new double[] {0.0}, 1);
+            double floor = Math.sqrt(EPS);
+            double mean = (0.001 - 0.002 + 0.003 + 0.0005) / 4;
+            double var = 0;
+            for (double v : new double[] {0.001, -0.002, 0.003, 0.0005}) {
+                var += (v - mean) * (v - mean) / 4;
+            }
+            BatchRenormOp.Step s = BatchRenormOp.train(x, null, null, mm, ms, 1000, 1000, 0.0, EPS);
+            assertEquals(Math.sqrt(var + EPS) / floor, s.r().item(), 1e-12);
+            assertEquals(mean / floor, s.d().item(), 1e-12);
+            double[] y = BatchRenormOp.eval(x, null, null, mm, ms, EPS).toDoubleArray();
+            assertEquals(0.001 / floor, y[0], 1e-12);
+            for (double v : y) {
+                assertTrue(Double.isFinite(v));
+            }
+        }
+    }
+
     @Test
     void nanPoisonsOnlyItsChannel() {
         try (Scope scope = Scope.open(); BatchRenorm2d layer = BatchRenorm2d.builder(2).dtype(DType.F64).build()) {
@@ -455,6 +511,9 @@ class BatchRenorm2dTest {
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 3, 9)));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("[2, 3, 9]"), e.getMessage());
             Tensor x = Tensor.zeros(DType.F64, 2, 3, 2, 2);
+            e = assertThrows(IllegalArgumentException.class, () -> layer.forward(x));
+            assertTrue(e.getMessage().contains("BatchRenorm2d(3") && e.getMessage().contains("F64")
+                    && e.getMessage().contains("the layer is F32"), e.getMessage());
             Tensor c3 = Tensor.zeros(DType.F64, 3);
             e = assertThrows(IllegalArgumentException.class,
                     () -> BatchRenormOp.train(x, Tensor.zeros(DType.F64, 4), null, c3, c3, 2, 1, 0.1, EPS));

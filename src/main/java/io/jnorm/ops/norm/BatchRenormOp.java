@@ -78,7 +78,9 @@ public final class BatchRenormOp {
             bk.updateMoving(mean, var, eps, momentum, movingMean, movingStd);
         }
         // The caller gets its own copies: closing them must not break the recorded backward.
-        return new Step(y, snapshot(r), snapshot(d));
+        Step step = new Step(y, snapshot(r), snapshot(d));
+        closeIfUnsaved(y, mean, var, r, d);
+        return step;
     }
 
     /**
@@ -101,7 +103,11 @@ public final class BatchRenormOp {
         Tensor mean = Tensor.zeros(cs, x.dtype(), x.device());
         Tensor var = Tensor.zeros(cs, x.dtype(), x.device());
         x.backend().norms().moments(x, layout, mean, var);
-        return normalizeWithCorrection(op, x, layout, mean, var, gamma, beta, snapshot(r), snapshot(d), eps);
+        Tensor rc = snapshot(r);
+        Tensor dc = snapshot(d);
+        Tensor y = normalizeWithCorrection(op, x, layout, mean, var, gamma, beta, rc, dc, eps);
+        closeIfUnsaved(y, mean, var, rc, dc);
+        return y;
     }
 
     /**
@@ -123,13 +129,15 @@ public final class BatchRenormOp {
         x.backend().batchRenorm().movingVariance(movingStd, eps, var);
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
         x.backend().norms().normalize(x, layout, mean, var, eps, gamma, beta, y);
-        return Autograd.record(op + "_eval", y, (gy, needs) -> {
+        Autograd.record(op + "_eval", y, (gy, needs) -> {
             Tensor dx = needs[0] ? Tensor.zeros(x.shape(), x.dtype(), x.device()) : null;
             Tensor dg = gamma != null && needs[1] ? Tensor.zeros(cs, x.dtype(), x.device()) : null;
             Tensor db = beta != null && needs[2] ? Tensor.zeros(cs, x.dtype(), x.device()) : null;
             x.backend().norms().normalizeBackward(gy, x, layout, mean, var, eps, gamma, false, dx, dg, db);
             return new Tensor[] {dx, dg, db};
         }, x, gamma, beta);
+        closeIfUnsaved(y, mean, var);
+        return y;
     }
 
     private static Tensor normalizeWithCorrection(String op, Tensor x, NormLayout layout, Tensor mean, Tensor var,
@@ -141,7 +149,9 @@ public final class BatchRenormOp {
         bk.foldAffine(gamma, beta, r, d, scale, shift);
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
         x.backend().norms().normalize(x, layout, mean, var, eps, scale, shift, y);
-        return Autograd.record(op, y, (gy, needs) -> {
+        // The backward needs the folded scale, not the shift.
+        shift.close();
+        Autograd.record(op, y, (gy, needs) -> {
             boolean wantAffine = (gamma != null && needs[1]) || (beta != null && needs[2]);
             Tensor dx = needs[0] ? Tensor.zeros(x.shape(), x.dtype(), x.device()) : null;
             Tensor sumDyXhat = gamma != null && needs[1] ? Tensor.zeros(cs, x.dtype(), x.device()) : null;
@@ -156,6 +166,17 @@ public final class BatchRenormOp {
             Tensor db = beta != null && needs[2] ? sumDy : null;
             return new Tensor[] {dx, dg, db};
         }, x, gamma, beta);
+        closeIfUnsaved(y, scale);
+        return y;
+    }
+
+    /** Frees tensors only a recorded backward would read, when no node was recorded. */
+    private static void closeIfUnsaved(Tensor y, Tensor... saved) {
+        if (y.gradFn() == null) {
+            for (Tensor t : saved) {
+                t.close();
+            }
+        }
     }
 
     private static Tensor snapshot(Tensor t) {

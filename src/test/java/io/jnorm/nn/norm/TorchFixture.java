@@ -1,39 +1,37 @@
 package io.jnorm.nn.norm;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jnorm.io.Npy;
+import io.jnorm.io.NpyArray;
 import io.jnorm.tensor.DType;
-import io.jnorm.tensor.Device;
-import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * One PyTorch reference case under {@code shared/fixtures/torch/<method>/<case>} (layout in the
- * fixtures README): a test-only reader of float64 C-order .npy files and of the few top-level
- * meta.json fields the tests need (regexes on a flat, known file; not a JSON parser).
+ * fixtures README): meta.json read with Jackson, arrays with {@link Npy}.
  */
 final class TorchFixture {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     final String method;
     final String name;
     final Path dir;
-    private final String meta;
+    private final JsonNode meta;
 
     private TorchFixture(String method, Path dir) {
         this.method = method;
         this.name = dir.getFileName().toString();
         this.dir = dir;
         try {
-            this.meta = Files.readString(dir.resolve("meta.json"));
+            this.meta = JSON.readTree(dir.resolve("meta.json").toFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -66,43 +64,41 @@ final class TorchFixture {
         return method + "/" + name;
     }
 
-    // ------------------------------------------------------------ meta.json (top-level fields)
+    // ------------------------------------------------------------ meta.json
+
+    private JsonNode field(String key) {
+        JsonNode n = meta.get(key);
+        if (n == null) {
+            throw new IllegalStateException(this + ": meta.json has no field '" + key + "'");
+        }
+        return n;
+    }
 
     boolean isError() {
-        return meta.contains("\"expect_error\"");
+        return meta.has("expect_error");
     }
 
     String string(String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(meta);
-        if (!m.find()) {
-            throw new IllegalStateException(this + ": meta.json has no string field '" + key + "'");
-        }
-        return m.group(1);
+        return field(key).asText();
     }
 
     /** A number, or null for JSON null. */
     Double number(String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\\s*(null|[-+0-9.eE]+)").matcher(meta);
-        if (!m.find()) {
-            throw new IllegalStateException(this + ": meta.json has no numeric field '" + key + "'");
-        }
-        return m.group(1).equals("null") ? null : Double.valueOf(m.group(1));
+        JsonNode n = field(key);
+        return n.isNull() ? null : n.asDouble();
     }
 
     boolean flag(String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\\s*(true|false)").matcher(meta);
-        if (!m.find()) {
-            throw new IllegalStateException(this + ": meta.json has no boolean field '" + key + "'");
-        }
-        return Boolean.parseBoolean(m.group(1));
+        return field(key).asBoolean();
     }
 
     int[] ints(String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\\s*\\[([^\\]]*)\\]").matcher(meta);
-        if (!m.find()) {
-            throw new IllegalStateException(this + ": meta.json has no list field '" + key + "'");
+        JsonNode n = field(key);
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = n.get(i).asInt();
         }
-        return parseInts(m.group(1));
+        return out;
     }
 
     boolean eval() {
@@ -123,82 +119,23 @@ final class TorchFixture {
         return String.format("step_%02d/%s", k, file);
     }
 
-    /** A float64 array as a tensor of the stored shape (0-d arrays become 0-d tensors). */
+    /** A stored float64 array as a tensor of the stored shape (0-d arrays become 0-d tensors). */
     Tensor tensor(String file, DType dtype) {
-        Npy a = Npy.read(dir.resolve(file + ".npy"));
-        Shape s = a.shape.length == 0 ? Shape.scalar() : Shape.of(a.shape);
-        return Tensor.fromDoubles(a.data, s, dtype, Device.CPU);
+        return array(file).toTensor(dtype);
     }
 
-    Npy array(String file) {
-        return Npy.read(dir.resolve(file + ".npy"));
+    NpyArray array(String file) {
+        return Npy.readArray(dir.resolve(file + ".npy"));
     }
 
+    /** "3, 4" → {3, 4} (arguments of a recorded module call). */
     static int[] parseInts(String list) {
-        String t = list.trim();
-        if (t.isEmpty()) {
-            return new int[0];
-        }
-        String[] parts = t.split("\\s*,\\s*");
         List<Integer> v = new ArrayList<>();
-        for (String p : parts) {
+        for (String p : list.trim().split("\\s*,\\s*")) {
             if (!p.isBlank()) {
                 v.add(Integer.parseInt(p.trim()));
             }
         }
         return v.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** A little-endian float64 C-order NumPy array. */
-    static final class Npy {
-        final int[] shape;
-        final double[] data;
-
-        private Npy(int[] shape, double[] data) {
-            this.shape = shape;
-            this.data = data;
-        }
-
-        static Npy read(Path p) {
-            byte[] b;
-            try {
-                b = Files.readAllBytes(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            if (b.length < 10 || (b[0] & 0xff) != 0x93 || b[1] != 'N' || b[2] != 'U') {
-                throw new IllegalStateException(p + ": not a .npy file");
-            }
-            ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-            int major = b[6];
-            int headerLen;
-            int start;
-            if (major == 1) {
-                headerLen = bb.getShort(8) & 0xffff;
-                start = 10;
-            } else {
-                headerLen = bb.getInt(8);
-                start = 12;
-            }
-            String header = new String(b, start, headerLen, StandardCharsets.ISO_8859_1);
-            if (!header.contains("'descr': '<f8'") || !header.contains("'fortran_order': False")) {
-                throw new IllegalStateException(p + ": expected little-endian float64 C order, header " + header);
-            }
-            Matcher m = Pattern.compile("'shape':\\s*\\(([^)]*)\\)").matcher(header);
-            if (!m.find()) {
-                throw new IllegalStateException(p + ": no shape in header " + header);
-            }
-            int[] shape = parseInts(m.group(1));
-            long n = 1;
-            for (int d : shape) {
-                n *= d;
-            }
-            double[] data = new double[(int) n];
-            int off = start + headerLen;
-            for (int i = 0; i < data.length; i++) {
-                data[i] = bb.getDouble(off + 8 * i);
-            }
-            return new Npy(shape, data);
-        }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnorm.io.NpyArray;
 import io.jnorm.nn.BatchNorm1d;
 import io.jnorm.nn.BatchNorm2d;
 import io.jnorm.nn.GroupNorm;
@@ -173,9 +174,9 @@ class TorchFixtureTest {
 
     private static void compare(String what, TorchFixture f, String file, Tensor actual) {
         assertNotNull(actual, what + ": not computed");
-        TorchFixture.Npy e = f.array(file);
-        assertEquals(java.util.Arrays.toString(e.shape), actual.shape().toString(), what + ": shape");
-        Close.assertClose(what, e.data, actual.toDoubleArray(), TOL, TOL);
+        NpyArray e = f.array(file);
+        assertEquals(java.util.Arrays.toString(e.shape()), actual.shape().toString(), what + ": shape");
+        Close.assertClose(what, e.doubles(), actual.toDoubleArray(), TOL, TOL);
     }
 
     /** A state or gradient that exists in the module iff the fixture stores it. */
