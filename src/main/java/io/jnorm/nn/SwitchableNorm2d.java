@@ -178,6 +178,10 @@ public final class SwitchableNorm2d extends Module {
                     accumulate(out.batchMean(), out.batchVar());
                 }
             }
+            if (out.y().gradFn() == null) {
+                out.batchMean().close();
+                out.batchVar().close();
+            }
         }
         return out.y();
     }

@@ -306,6 +306,10 @@ public final class UnifiedBatchNorm2d extends Module {
                 double factor = momentum != null ? momentum : 1.0 / tracked;
                 UnifiedBatchNormOps.updateRunningStats(out, perChannel, factor, buffer("running_mean"),
                         buffer("running_var"));
+                if (out.y().gradFn() == null) {
+                    out.batchMean().close();
+                    out.batchVar().close();
+                }
             }
         }
         lastUsedBatchStats = batch;

@@ -54,6 +54,12 @@ class MicroBatchTrainingTest {
                 new Case("WS-conv+GroupNorm",
                         r -> Conv2d.builder(1, CHANNELS, 3).padding(1).ws(WsPreset.OFFICIAL).rng(r).build(),
                         r -> new GroupNorm(2, CHANNELS)),
+                new Case("BatchChannelNorm2d", MicroBatchTrainingTest::plainConv,
+                        r -> BatchChannelNorm2d.builder(CHANNELS).groups(2).build()),
+                // The micro-batch flavour the BCN paper pairs with weight standardization.
+                new Case("WS-conv+BatchChannelNorm2d(estimate)",
+                        r -> Conv2d.builder(1, CHANNELS, 3).padding(1).ws(WsPreset.OFFICIAL).rng(r).build(),
+                        r -> BatchChannelNorm2d.builder(CHANNELS).groups(2).estimate(true).build()),
                 // The paper's schedule keeps r = 1, d = 0 (plain BN) for 5k steps; fixed limits make
                 // this short run exercise the correction by the moving statistics.
                 new Case("BatchRenorm2d", MicroBatchTrainingTest::plainConv,

@@ -23,7 +23,8 @@ public final class SwitchableNormOps {
      * The op's result.
      *
      * @param y         [N, C, H, W], differentiable
-     * @param batchMean [C] this batch's BN mean (no gradient), null in evaluation or without BN
+     * @param batchMean [C] this batch's BN mean (no gradient), null in evaluation or without BN;
+     *                  the backward reads it, so free it only when {@code y} has no grad node
      * @param batchVar  [C] this batch's derived BN variance (no gradient), null likewise
      */
     public record Output(Tensor y, Tensor batchMean, Tensor batchVar) {
@@ -86,18 +87,17 @@ public final class SwitchableNormOps {
             }
             return new Tensor[] {dx, dMean, dVar, dGamma, dBeta};
         }, x, meanLogits, varLogits, gamma, beta);
+        if (y.gradFn() == null) {
+            // No backward will run: free what only it would read (the batch pair goes to the caller).
+            for (Tensor t : new Tensor[] {stats.meanIn(), stats.varIn(), stats.meanLn(), stats.varLn(), mean, rstd}) {
+                t.close();
+            }
+            if (bn && !training) {
+                stats.meanBn().close();
+                stats.varBn().close();
+            }
+        }
         return bn && training ? new Output(y, stats.meanBn(), stats.varBn()) : new Output(y, null, null);
-    }
-
-    /**
-     * The statistics alone, without gradient: what a training forward would mix. The BN pair is
-     * computed when {@code withBn}. Used to accumulate batch averages.
-     */
-    public static Stats statistics(Tensor x, boolean withBn) {
-        checkInput(x);
-        Stats stats = allocateStats(x, withBn);
-        x.backend().switchableNorm().statistics(x, stats);
-        return stats;
     }
 
     private static Stats allocateStats(Tensor x, boolean withBn) {

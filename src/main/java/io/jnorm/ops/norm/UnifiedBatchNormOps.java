@@ -26,7 +26,8 @@ public final class UnifiedBatchNormOps {
      * The op's result.
      *
      * @param y         [N, C, H, W], differentiable
-     * @param batchMean [C] the batch mean of the centred input (no gradient), null in the running branch
+     * @param batchMean [C] the batch mean of the centred input (no gradient), null in the running
+     *                  branch; the backward reads it, so free it only when {@code y} has no grad node
      * @param batchVar  [C] its biased batch variance (no gradient), null in the running branch
      */
     public record Output(Tensor y, Tensor batchMean, Tensor batchVar) {
@@ -111,6 +112,18 @@ public final class UnifiedBatchNormOps {
             }
             return new Tensor[] {dx, dwc, dws, dbs, dk, db};
         }, x, centerWeight, scaleWeight, scaleBias, convWeight, convBias);
+        if (y.gradFn() == null) {
+            // No backward will run: free what only it would read (the batch pair goes to the caller).
+            for (Tensor t : new Tensor[] {a, xc, xhat, s, z}) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+            if (!batchStats) {
+                mean.close();
+                var.close();
+            }
+        }
         return batchStats ? new Output(y, mean, var) : new Output(y, null, null);
     }
 
