@@ -137,12 +137,12 @@ public final class SwitchableNorm2d extends Module {
         }
 
         public Builder dtype(DType d) {
-            dtype = d;
+            dtype = java.util.Objects.requireNonNull(d, "dtype");
             return this;
         }
 
         public Builder device(Device d) {
-            device = d;
+            device = java.util.Objects.requireNonNull(d, "device");
             return this;
         }
 
@@ -233,6 +233,30 @@ public final class SwitchableNorm2d extends Module {
         if (!usingBn || movingAverage) {
             throw new IllegalStateException(NAME + ": " + method + " needs batch-average mode (usingBn on, "
                     + "movingAverage off); this layer has usingBn=" + usingBn + ", movingAverage=" + movingAverage);
+        }
+    }
+
+    /**
+     * The 2018 training script's recipe in one call: resets every batch-average SwitchableNorm2d
+     * in {@code net}, runs each batch through {@code net} in training mode without gradient,
+     * finalizes, and restores {@code net}'s previous mode. Other layers of {@code net} with
+     * running state see these training-mode passes too, as they did in the script.
+     *
+     * @throws IllegalStateException when {@code batches} is empty and net has such a layer
+     */
+    public static void recomputeBatchAverages(Module net, Iterable<Tensor> batches) {
+        boolean wasTraining = net.isTraining();
+        resetBatchAverages(net);
+        net.train(true);
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            for (Tensor batch : batches) {
+                try (Scope scope = Scope.open()) {
+                    net.forward(batch);
+                }
+            }
+            finalizeBatchAverages(net);
+        } finally {
+            net.train(wasTraining);
         }
     }
 

@@ -252,12 +252,12 @@ public final class UnifiedBatchNorm2d extends Module {
         }
 
         public Builder dtype(DType d) {
-            dtype = d;
+            dtype = java.util.Objects.requireNonNull(d, "dtype");
             return this;
         }
 
         public Builder device(Device d) {
-            device = d;
+            device = java.util.Objects.requireNonNull(d, "device");
             return this;
         }
 

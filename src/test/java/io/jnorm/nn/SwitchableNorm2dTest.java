@@ -100,6 +100,26 @@ class SwitchableNorm2dTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} usingBn={1}")
+    @MethodSource("shapes")
+    void moduleGradcheckInTrainingAndEvaluation(int[] d, boolean usingBn) {
+        try (SwitchableNorm2d sn = layer(d[1], usingBn, DType.F64)) {
+            Tensor x = tensor(data(35, d[0], d[1], d[2], d[3]), DType.F64, d).requiresGrad(true);
+            io.jnorm.autograd.Gradcheck.Result train = ModuleGradcheck.check(sn, x);
+            assertTrue(train.passed(), "train: " + train.message());
+            if (usingBn) {
+                double[] rv = seq(36, d[1], 0.1);
+                for (int i = 0; i < rv.length; i++) {
+                    rv[i] += 1.2;
+                }
+                assign(sn.buffer("running_var"), rv);
+            }
+            sn.eval();
+            io.jnorm.autograd.Gradcheck.Result eval = ModuleGradcheck.check(sn, x);
+            assertTrue(eval.passed(), "eval: " + eval.message());
+        }
+    }
+
     @Test
     void severalMovingAverageStepsThenEvaluation() {
         int n = 2;
@@ -225,6 +245,27 @@ class SwitchableNorm2dTest {
             assertClose("one batch: running_mean = batch mean", ref.meanBn, net.a.buffer("running_mean"), 1e-14, 1e-12);
             assertClose("one batch: running_var = derived batch var", ref.varBn, net.a.buffer("running_var"),
                     1e-13, 1e-12);
+        }
+    }
+
+    @Test
+    void recomputeBatchAveragesRunsTheRecipeAndRestoresTheMode() {
+        try (SwitchableNorm2d a = SwitchableNorm2d.builder(2).movingAverage(false).dtype(DType.F64).build();
+             SwitchableNorm2d b = SwitchableNorm2d.builder(2).movingAverage(false).dtype(DType.F64).build()) {
+            java.util.List<Tensor> batches = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batches.add(tensor(data(85 + i, 2, 2, 3, 3), DType.F64, 2, 2, 3, 3));
+            }
+            a.forward(tensor(data(84, 2, 2, 3, 3), DType.F64, 2, 2, 3, 3));
+            a.eval();
+            SwitchableNorm2d.recomputeBatchAverages(a, batches);
+            assertFalse(a.isTraining(), "mode restored");
+            b.resetBatchAverage();
+            batches.forEach(b::forward);
+            b.finalizeBatchAverage();
+            assertClose("running_mean", b.buffer("running_mean").toDoubleArray(), a.buffer("running_mean"), 0, 0);
+            assertClose("running_var", b.buffer("running_var").toDoubleArray(), a.buffer("running_var"), 0, 0);
+            assertEquals(3, a.buffer("batch_average_count").item());
         }
     }
 

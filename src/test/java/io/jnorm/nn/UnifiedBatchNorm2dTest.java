@@ -98,6 +98,32 @@ class UnifiedBatchNorm2dTest {
         }
     }
 
+    /** The grid without the 20-sample case, which only exercises the similarity cap. */
+    static Stream<Arguments> smallShapes() {
+        return shapes().filter(a -> ((int[]) a.get()[0])[0] <= 4);
+    }
+
+    @ParameterizedTest(name = "{0} k={1} affine={2}")
+    @MethodSource("smallShapes")
+    void moduleGradcheckWithTheGateOpenClosedAndInEvaluation(int[] d, int k, boolean affine) {
+        // A bound below -1 keeps the gate open whatever the similarity, above 1 keeps it closed,
+        // so the finite differences never flip it.
+        for (double bound : new double[] {-2, 2}) {
+            try (UnifiedBatchNorm2d m = UnifiedBatchNorm2d.builder(d[1]).kernel(k).affine(affine).bound(bound)
+                    .rng(new Rng(9)).dtype(DType.F64).build()) {
+                randomize(m, d[1]);
+                assign(m.buffer("running_mean"), seq(225, d[1], 0.3));
+                Tensor x = tensor(data(226, d[0], d[1], d[2], d[3]), DType.F64, d).requiresGrad(true);
+                io.jnorm.autograd.Gradcheck.Result train = ModuleGradcheck.check(m, x);
+                assertTrue(train.passed(), "train, bound " + bound + ": " + train.message());
+                assertEquals(bound < 0, m.lastUsedBatchStats());
+                m.eval();
+                io.jnorm.autograd.Gradcheck.Result eval = ModuleGradcheck.check(m, x);
+                assertTrue(eval.passed(), "eval: " + eval.message());
+            }
+        }
+    }
+
     @Test
     void closedGateNormalizesWithFrozenRunningStatistics() {
         int[] d = {4, 3, 3, 3};
