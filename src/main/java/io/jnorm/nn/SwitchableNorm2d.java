@@ -30,11 +30,17 @@ import io.jnorm.tensor.Tensor;
  *       BN mean and mean² + var to the buffers {@code batch_average_mean_sum},
  *       {@code batch_average_var_sum} and counts it in {@code batch_average_count};
  *       {@link #finalizeBatchAverage()} then sets running_mean = S_mean/K and
- *       running_var = S_var/K − running_mean², the pooled statistics of the K batches. This is
+ *       running_var = S_var/K − running_mean², the pooled statistics of the K batches (each
+ *       batch weighs the same, as in the script). This is
  *       the 2018 training script's recipe ({@link #resetBatchAverage()}, K train-mode forwards
  *       without gradient, finalize); unlike the official module, the running buffers never hold
  *       un-normalized sums.</li>
  * </ul>
+ *
+ * <p>Edge cases (spec §3.7): H·W &lt; 2 is rejected (the unbiased instance variance would be
+ * 0/0); N = 1 in training makes BN equal IN and stays finite; evaluation before any training
+ * uses the zero running statistics and stays finite through eps. The official (1, C, 1) buffers
+ * and (1, C, 1, 1) affine are stored here as [C].
  */
 public final class SwitchableNorm2d extends Module {
     private static final String NAME = "SwitchableNorm2d";
@@ -48,7 +54,10 @@ public final class SwitchableNorm2d extends Module {
     private final DType dtype;
     private final Device device;
 
-    /** A layer with the official defaults: eps 1e-5, keep momentum 0.9, moving average, BN mixed, float32 on the CPU. */
+    /**
+     * A layer with the official defaults: eps 1e-5, keep momentum 0.9, moving average, BN mixed,
+     * float32 on the CPU.
+     */
     public SwitchableNorm2d(int channels) {
         this(builder(channels));
     }
@@ -239,7 +248,8 @@ public final class SwitchableNorm2d extends Module {
     /**
      * The 2018 training script's recipe in one call: resets every batch-average SwitchableNorm2d
      * in {@code net}, runs each batch through {@code net} in training mode without gradient,
-     * finalizes, and restores {@code net}'s previous mode. Other layers of {@code net} with
+     * finalizes, and restores {@code net}'s previous mode (on every descendant, as
+     * {@link Module#train(boolean)} sets it). Other layers of {@code net} with
      * running state see these training-mode passes too, as they did in the script.
      *
      * @throws IllegalStateException when {@code batches} is empty and net has such a layer

@@ -33,8 +33,11 @@ import io.jnorm.tensor.Tensor;
  *
  * <p>Choices where the sources leave room (§3.8), all options with the code's behaviour as the
  * default: the gate direction ({@link GateDirection}); whether evaluation moves the gate; the
- * conv init. A NaN similarity makes moving_cos NaN, which closes the gate in both directions
- * for good, as in the code.
+ * conv init ({@link ConvInit}). The similarity is measured on the layer's input, over its first
+ * {@code cosSamples} samples, as in the code. A NaN similarity makes moving_cos NaN, which closes
+ * the gate in both directions for good, as in the code. Not offered: track_running_stats=False
+ * (the code then fails as soon as the gate closes). The parameter names {@code conv_weight} and
+ * {@code conv_bias} are jnorm's; the original's module layout for the conv is not known.
  */
 public final class UnifiedBatchNorm2d extends Module {
     private static final String NAME = "UnifiedBatchNorm2d";

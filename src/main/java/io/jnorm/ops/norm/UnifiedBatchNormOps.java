@@ -178,8 +178,8 @@ public final class UnifiedBatchNormOps {
         if (batchStats) {
             long perChannel = (long) x.dim(0) * x.dim(2) * x.dim(3);
             if (perChannel < 2) {
-                throw new IllegalArgumentException(OP + ": expected more than 1 value per channel for batch statistics, "
-                        + "got input " + x.shape());
+                throw new IllegalArgumentException(OP + ": expected more than 1 value per channel for batch "
+                        + "statistics, got input " + x.shape());
             }
         } else {
             if (runningMean == null || runningVar == null) {
