@@ -136,11 +136,21 @@ public final class GradcheckSuite {
         c.add(Case.of("sum", "%s axes=[1] keepDim", x -> Ops.sum(x[0], new int[] {1}, true), Input.of(2, 3, 4)));
         c.add(Case.of("sum", "%s axes=[0,-1]", x -> Ops.sum(x[0], new int[] {0, -1}, false), Input.of(2, 3, 4)));
         c.add(Case.of("sum_to", "%s->[3,1]", x -> Ops.sumTo(x[0], Shape.of(3, 1)), Input.of(2, 3, 4)));
+        c.add(Case.of("mean", "%s all", x -> Ops.mean(x[0]), Input.of(2, 3, 4)));
+        c.add(Case.of("mean", "%s axes=[0,2,3] keepDim", x -> Ops.mean(x[0], new int[] {0, 2, 3}, true),
+                Input.of(2, 3, 2, 2)));
+        c.add(Case.of("var", "%s all unbiased", x -> Ops.var(x[0], true), Input.of(2, 3, 4)));
+        c.add(Case.of("var", "%s axes=[0,2,3] biased keepDim", x -> Ops.var(x[0], new int[] {0, 2, 3}, false, true),
+                Input.of(2, 3, 2, 2)));
 
         // Shapes.
         c.add(Case.of("reshape", "%s->[4,6]", x -> Ops.reshape(x[0], 4, 6), Input.of(2, 3, 4)));
         c.add(Case.of("flatten", "%s from 1", x -> Ops.flatten(x[0], 1), Input.of(2, 3, 2, 2)));
         c.add(Case.of("expand", "%s->[2,3,4]", x -> Ops.expand(x[0], Shape.of(2, 3, 4)), Input.of(3, 1)));
+        c.add(Case.of("permute", "%s perm=[0,2,3,1]", x -> Ops.permute(x[0], 0, 2, 3, 1), Input.of(2, 3, 2, 4)));
+        c.add(Case.of("concat", "%s|%s axis=1", x -> Ops.concat(1, x[0], x[1]), Input.of(2, 3, 2), Input.of(2, 1, 2)));
+        c.add(Case.of("slice", "%s axis=1 1:5:2", x -> Ops.slice(x[0], 1, 1, 5, 2), Input.of(2, 6, 3)));
+        c.add(Case.of("slice", "%s axis=-1 -3:", x -> Ops.slice(x[0], -1, -3, Integer.MAX_VALUE, 1), Input.of(3, 5)));
         c.add(Case.of("copy", "%s", x -> Ops.copy(x[0]), Input.of(2, 3)));
 
         // Convolution: plain with bias; strided, padded and grouped; dilated without bias.

@@ -49,17 +49,17 @@ public final class BatchChannelNorm2d extends Module {
         this.dtype = b.dtype;
         this.device = b.device;
         if (channels <= 0 || groups <= 0) {
-            throw new IllegalArgumentException(this + ": channels and groups must be positive");
+            throw new IllegalArgumentException(who() + ": channels and groups must be positive");
         }
         if (channels % groups != 0) {
-            throw new IllegalArgumentException(this + ": channels " + channels + " are not divisible by groups "
+            throw new IllegalArgumentException(who() + ": channels " + channels + " are not divisible by groups "
                     + groups + " (each group must hold C/G whole channels)");
         }
         if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException(this + ": eps must be positive and finite, got " + eps);
+            throw new IllegalArgumentException(who() + ": eps must be positive and finite, got " + eps);
         }
         if (dtype == null || device == null) {
-            throw new IllegalArgumentException(this + ": dtype and device must be non-null");
+            throw new IllegalArgumentException(who() + ": dtype and device must be non-null");
         }
         if (estimate) {
             registerModule("bn", new EstBatchNorm2d(channels, eps, b.rate, dtype, device));
@@ -83,18 +83,18 @@ public final class BatchChannelNorm2d extends Module {
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4) {
-            throw new IllegalArgumentException(this + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
+            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
         }
         if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + channels);
         }
         if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
                     + " but the layer is " + dtype + " on " + device);
         }
         if (!estimate && isTraining() && x.numel() / channels < 2) {
-            throw new IllegalArgumentException(this + ": the batch-norm stage needs more than 1 value per channel "
+            throw new IllegalArgumentException(who() + ": the batch-norm stage needs more than 1 value per channel "
                     + "in training, got input " + x.shape() + " (N·H·W = " + x.numel() / channels
                     + "); use estimate=true for single-value batches");
         }
@@ -115,9 +115,14 @@ public final class BatchChannelNorm2d extends Module {
         return estimate;
     }
 
-    @Override
-    public String toString() {
+    /** The layer as error messages name it. */
+    private String who() {
         return "BatchChannelNorm2d(" + channels + ", groups=" + groups + ", estimate=" + estimate + ")";
+    }
+
+    @Override
+    protected String extraRepr() {
+        return channels + ", groups=" + groups + ", eps=" + eps + ", estimate=" + estimate;
     }
 
     /** Optional settings of a {@link BatchChannelNorm2d}. */

@@ -45,13 +45,13 @@ public final class BatchRenorm2d extends Module {
             throw new IllegalArgumentException("BatchRenorm2d: channels must be positive, got " + channels);
         }
         if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException(this + ": eps must be finite and > 0, got " + eps);
+            throw new IllegalArgumentException(who() + ": eps must be finite and > 0, got " + eps);
         }
         if (!(momentum >= 0 && momentum <= 1)) {
-            throw new IllegalArgumentException(this + ": momentum must be in [0, 1], got " + momentum);
+            throw new IllegalArgumentException(who() + ": momentum must be in [0, 1], got " + momentum);
         }
         if (schedule == null || b.dtype == null || b.device == null) {
-            throw new IllegalArgumentException(this + ": schedule, dtype and device must be non-null");
+            throw new IllegalArgumentException(who() + ": schedule, dtype and device must be non-null");
         }
         Shape cs = Shape.of(channels);
         if (b.affine) {
@@ -60,7 +60,7 @@ public final class BatchRenorm2d extends Module {
         }
         registerBuffer("running_mean", Tensor.zeros(cs, b.dtype, b.device));
         registerBuffer("running_std", Tensor.full(1, cs, b.dtype, b.device));
-        registerBuffer("num_steps", Tensor.scalar(0, DType.F64, b.device));
+        registerBuffer("num_steps", Tensor.scalar(0, DType.F64, b.device), true);
     }
 
     /** Options: eps 1e-5, momentum 0.01, affine, the paper's schedule, float32, CPU. */
@@ -75,14 +75,14 @@ public final class BatchRenorm2d extends Module {
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4) {
-            throw new IllegalArgumentException(this + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
+            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
         }
         if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + channels);
         }
         if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
                     + " but the layer is " + dtype + " on " + device);
         }
         Tensor w = parameter("weight");
@@ -108,9 +108,29 @@ public final class BatchRenorm2d extends Module {
         return schedule;
     }
 
-    @Override
-    public String toString() {
+    /** The layer as error messages name it. */
+    private String who() {
         return "BatchRenorm2d(" + channels + ", eps=" + eps + ", momentum=" + momentum + ")";
+    }
+
+    @Override
+    protected String extraRepr() {
+        return channels + ", eps=" + eps + ", momentum=" + momentum + ", affine=" + (parameter("weight") != null)
+                + ", schedule=" + schedule;
+    }
+
+    /** A moving standard deviation is ≥ 0 and the step counter counts up from 0. */
+    @Override
+    protected void validateLoadedBuffer(String name, Tensor value) {
+        if (name.equals("running_std") || name.equals("num_steps")) {
+            double[] v = value.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] < 0) {
+                    throw new IllegalArgumentException(name + "[" + i + "] = " + v[i] + " is negative ("
+                            + (name.equals("num_steps") ? "a step count" : "a standard deviation") + ")");
+                }
+            }
+        }
     }
 
     /** Optional settings of a {@link BatchRenorm2d}. */

@@ -1,5 +1,6 @@
 package io.jnorm.nn;
 
+import io.jnorm.nn.init.Init;
 import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.WeightStandardization;
 import io.jnorm.tensor.DType;
@@ -44,11 +45,9 @@ public final class Conv2d extends Module {
         this.ws = b.ws;
         validate(b);
         Shape wShape = Shape.of(outChannels, inChannels / groups, kernel[0], kernel[1]);
-        long fanIn = wShape.numel() / outChannels;
-        double bound = 1.0 / Math.sqrt(fanIn);
-        registerParameter("weight", Tensor.rand(b.rng, -bound, bound, wShape, b.dtype, b.device));
+        registerParameter("weight", Init.defaultWeight(b.rng, wShape, b.dtype, b.device));
         if (b.bias) {
-            registerParameter("bias", Tensor.rand(b.rng, -bound, bound, Shape.of(outChannels), b.dtype, b.device));
+            registerParameter("bias", Init.defaultBias(b.rng, wShape, outChannels, b.dtype, b.device));
         }
     }
 
@@ -70,14 +69,15 @@ public final class Conv2d extends Module {
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4) {
-            throw new IllegalArgumentException(this + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
+            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
         }
         if (x.dim(1) != inChannels) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + inChannels);
         }
         Tensor w = parameter("weight");
-        Tensor used = ws == null ? w : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
+        Tensor used = ws == null ? w
+                : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
         return Ops.conv2d(x, used, parameter("bias"), stride, padding, dilation, groups);
     }
 
@@ -94,36 +94,41 @@ public final class Conv2d extends Module {
 
     private void validate(Builder b) {
         if (inChannels <= 0 || outChannels <= 0) {
-            throw new IllegalArgumentException(this + ": in and out channels must be positive");
+            throw new IllegalArgumentException(who() + ": in and out channels must be positive");
         }
         for (int i = 0; i < 2; i++) {
             if (kernel[i] <= 0 || stride[i] <= 0 || dilation[i] <= 0 || padding[i] < 0) {
-                throw new IllegalArgumentException(this + ": kernel, stride and dilation must be positive and "
+                throw new IllegalArgumentException(who() + ": kernel, stride and dilation must be positive and "
                         + "padding non-negative");
             }
         }
         if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0) {
-            throw new IllegalArgumentException(this + ": groups " + groups + " must be positive and divide in "
+            throw new IllegalArgumentException(who() + ": groups " + groups + " must be positive and divide in "
                     + inChannels + " and out " + outChannels);
         }
         if (b.rng == null || b.dtype == null || b.device == null) {
-            throw new IllegalArgumentException(this + ": rng, dtype and device must be non-null");
+            throw new IllegalArgumentException(who() + ": rng, dtype and device must be non-null");
         }
         long fanIn = (long) (inChannels / groups) * kernel[0] * kernel[1];
         if (ws != null && ws.unbiased() && fanIn == 1) {
-            throw new IllegalArgumentException(this + ": weight standardization " + ws + " uses the unbiased "
+            throw new IllegalArgumentException(who() + ": weight standardization " + ws + " uses the unbiased "
                     + "variance (divisor fan-in - 1), undefined for fan-in " + fanIn + " = in/groups "
                     + (inChannels / groups) + " x kernel " + kernel[0] + "x" + kernel[1]
                     + "; use WsPreset.BIASED or no WS for this layer");
         }
     }
 
+    /** The layer and its geometry, as error messages name it. */
+    private String who() {
+        return "Conv2d(" + extraRepr() + ")";
+    }
+
     @Override
-    public String toString() {
-        return "Conv2d(in=" + inChannels + ", out=" + outChannels + ", kernel=" + kernel[0] + "x" + kernel[1]
+    protected String extraRepr() {
+        return "in=" + inChannels + ", out=" + outChannels + ", kernel=" + kernel[0] + "x" + kernel[1]
                 + ", stride=" + Arrays.toString(stride) + ", padding=" + Arrays.toString(padding)
                 + ", dilation=" + Arrays.toString(dilation) + ", groups=" + groups
-                + (ws == null ? "" : ", ws=" + ws) + ")";
+                + (ws == null ? "" : ", ws=" + ws);
     }
 
     /** Optional settings of a {@link Conv2d}. */

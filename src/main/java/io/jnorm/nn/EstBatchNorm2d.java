@@ -38,13 +38,13 @@ public final class EstBatchNorm2d extends Module {
             throw new IllegalArgumentException("EstBatchNorm2d: channels must be positive, got " + channels);
         }
         if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException(this + ": eps must be positive and finite, got " + eps);
+            throw new IllegalArgumentException(who() + ": eps must be positive and finite, got " + eps);
         }
         if (dtype == null || device == null) {
-            throw new IllegalArgumentException(this + ": dtype and device must be non-null");
+            throw new IllegalArgumentException(who() + ": dtype and device must be non-null");
         }
         if (!(rate >= 0 && rate <= 1)) {
-            throw new IllegalArgumentException(this + ": rate (estbn_moving_speed) must be in [0, 1], got " + rate);
+            throw new IllegalArgumentException(who() + ": rate (estbn_moving_speed) must be in [0, 1], got " + rate);
         }
         Shape cs = Shape.of(channels);
         registerParameter("weight", Tensor.full(1, cs, dtype, device));
@@ -61,14 +61,14 @@ public final class EstBatchNorm2d extends Module {
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4) {
-            throw new IllegalArgumentException(this + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
+            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
         }
         if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " has " + x.dim(1)
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
                     + " channels, expected " + channels);
         }
         if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(this + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
+            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
                     + " but the layer is " + dtype + " on " + device);
         }
         return BatchChannelNormOp.estimatedBatchNorm(x, parameter("weight"), parameter("bias"),
@@ -80,8 +80,27 @@ public final class EstBatchNorm2d extends Module {
         return buffer("estbn_moving_speed").item();
     }
 
-    @Override
-    public String toString() {
+    /** The layer as error messages name it. */
+    private String who() {
         return "EstBatchNorm2d(" + channels + ", eps=" + eps + ")";
+    }
+
+    @Override
+    protected String extraRepr() {
+        return channels + ", eps=" + eps + ", rate=" + rate();
+    }
+
+    /** The rate must stay in [0, 1] and a variance estimate ≥ 0. */
+    @Override
+    protected void validateLoadedBuffer(String name, Tensor value) {
+        double[] v = value.toDoubleArray();
+        for (int i = 0; i < v.length; i++) {
+            if (name.equals("estbn_moving_speed") && !(v[i] >= 0 && v[i] <= 1)) {
+                throw new IllegalArgumentException("estbn_moving_speed = " + v[i] + " is outside [0, 1]");
+            }
+            if (name.equals("running_var") && v[i] < 0) {
+                throw new IllegalArgumentException("running_var[" + i + "] = " + v[i] + " is negative (a variance)");
+            }
+        }
     }
 }

@@ -117,7 +117,8 @@ class TorchFixturesTest {
             }
         }
         if (at >= 0) {
-            fail(what + ": worst element " + at + " expected " + expected[at] + " got " + actual[at] + " (|diff| " + worst + ")");
+            fail(what + ": worst element " + at + ": recomputed " + expected[at] + ", stored " + actual[at]
+                    + " (|diff| " + worst + ")");
         }
     }
 

@@ -415,7 +415,8 @@ class BatchChannelNorm2dTest {
                 assertTrue(Double.isFinite(v));
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bn.forward(x));
-            assertTrue(e.getMessage().contains("BatchChannelNorm2d(4, groups=2") && e.getMessage().contains("[1, 4, 1, 1]")
+            assertTrue(e.getMessage().contains("BatchChannelNorm2d(4, groups=2")
+                    && e.getMessage().contains("[1, 4, 1, 1]")
                     && e.getMessage().contains("more than 1 value per channel"), e.getMessage());
             bn.eval(); // running statistics: fine in evaluation
             assertEquals(4, bn.forward(x).numel());
@@ -465,11 +466,41 @@ class BatchChannelNorm2dTest {
         }
     }
 
+    /** Saved state restores both flavours exactly, and EstBN's rate travels with it. */
+    @Test
+    void stateRoundTrip() {
+        for (boolean estimate : new boolean[] {false, true}) {
+            try (Scope scope = Scope.open();
+                 BatchChannelNorm2d a = BatchChannelNorm2d.builder(4).groups(2).estimate(estimate).rate(0.4)
+                         .dtype(DType.F64).build();
+                 BatchChannelNorm2d b = BatchChannelNorm2d.builder(4).groups(2).estimate(estimate)
+                         .dtype(DType.F64).build()) {
+                set(a.parameter("weight"), new double[] {0.5, 2});
+                for (int step = 0; step < 2; step++) {
+                    a.forward(Tensor.of(data(step, 32, 2, 1), 2, 4, 2, 2));
+                }
+                b.loadStateDict(a.stateDict());
+                a.eval();
+                b.eval();
+                Tensor x = Tensor.of(data(7, 32, 1, 0), 2, 4, 2, 2);
+                assertClose("estimate=" + estimate, a.forward(x).toDoubleArray(), b.forward(x), 0, 0);
+                if (estimate) {
+                    assertEquals(0.4, ((EstBatchNorm2d) b.bn()).rate(), 0.0);
+                    java.util.Map<String, Tensor> bad = new java.util.LinkedHashMap<>(a.stateDict());
+                    bad.put("bn.estbn_moving_speed", Tensor.of(new double[] {1.5}, 1));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> b.loadStateDict(bad));
+                    assertTrue(e.getMessage().contains("estbn_moving_speed = 1.5"), e.getMessage());
+                }
+            }
+        }
+    }
+
     @Test
     void badInputIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BatchChannelNorm2d(48));
-        assertTrue(e.getMessage().contains("BatchChannelNorm2d(48, groups=32") && e.getMessage().contains("not divisible"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("BatchChannelNorm2d(48, groups=32")
+                && e.getMessage().contains("not divisible"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(1.5).build());
         assertTrue(e.getMessage().contains("rate") && e.getMessage().contains("1.5"), e.getMessage());
@@ -477,7 +508,8 @@ class BatchChannelNorm2dTest {
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 4, 3)));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("[2, 4, 3]"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F32, 2, 6, 3, 3)));
-            assertTrue(e.getMessage().contains("[2, 6, 3, 3]") && e.getMessage().contains("expected 4"), e.getMessage());
+            assertTrue(e.getMessage().contains("[2, 6, 3, 3]") && e.getMessage().contains("expected 4"),
+                    e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> layer.forward(Tensor.zeros(DType.F64, 2, 4, 3, 3)));
             assertTrue(e.getMessage().contains("F64") && e.getMessage().contains("F32"), e.getMessage());
             Tensor x = Tensor.zeros(DType.F32, 2, 4, 3, 3);

@@ -16,6 +16,8 @@ import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -476,16 +478,30 @@ class BatchRenorm2dTest {
             }
             assertEquals(4.0, layer.buffer("num_steps").item(), 0.0);
             // a layer whose state is set to this one's continues from step 4, not from 0
+            assertEquals(Set.of("num_steps"), layer.integerStateKeys());
             try (BatchRenorm2d copy = BatchRenorm2d.builder(2).schedule(fast).momentum(0.2).dtype(DType.F64).build()) {
-                for (String name : List.of("running_mean", "running_std", "num_steps")) {
-                    copy.setBuffer(name, Tensor.fromDoubles(layer.buffer(name).toDoubleArray(),
-                            layer.buffer(name).shape(), DType.F64, Device.CPU));
-                }
+                copy.loadStateDict(layer.stateDict());
+                assertEquals(4, copy.step());
                 double[] xv = data(90, 16, 3, 2);
                 double[] yRef = ref.train(xv, one, new double[2], 2, 1, 0.2);
                 assertClose("resumed", yRef, copy.forward(Tensor.of(xv, 2, 2, 2, 2)), 1e-12, 1e-11);
                 assertEquals(5, copy.step());
             }
+        }
+    }
+
+    @Test
+    void loadingRejectsANegativeStdOrStepCount() {
+        try (Scope scope = Scope.open(); BatchRenorm2d layer = BatchRenorm2d.builder(2).dtype(DType.F64).build()) {
+            Map<String, Tensor> state = new java.util.LinkedHashMap<>(layer.stateDict());
+            state.put("running_std", Tensor.of(new double[] {1, -0.5}, 2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> layer.loadStateDict(state));
+            assertTrue(e.getMessage().contains("running_std[1] = -0.5"), e.getMessage());
+            state.put("running_std", Tensor.of(new double[] {1, 0.5}, 2));
+            state.put("num_steps", Tensor.scalar(-3, DType.F64, Device.CPU));
+            e = assertThrows(IllegalArgumentException.class, () -> layer.loadStateDict(state));
+            assertTrue(e.getMessage().contains("num_steps") && e.getMessage().contains("-3"), e.getMessage());
+            assertEquals(0, layer.step(), "a rejected load changes nothing");
         }
     }
 

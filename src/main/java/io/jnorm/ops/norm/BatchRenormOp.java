@@ -58,7 +58,8 @@ public final class BatchRenormOp {
         channelVector(op, "movingMean", movingMean, x);
         channelVector(op, "movingStd", movingStd, x);
         if (movingMean == null || movingStd == null) {
-            throw new IllegalArgumentException(op + ": training needs movingMean and movingStd (input " + x.shape() + ")");
+            throw new IllegalArgumentException(op + ": training needs movingMean and movingStd (input " + x.shape()
+                    + ")");
         }
         limits(op, rmax, dmax);
         if (!(momentum >= 0 && momentum <= 1)) {
@@ -199,8 +200,8 @@ public final class BatchRenormOp {
 
     static void limits(String op, double rmax, double dmax) {
         if (!(rmax >= 1) || Double.isInfinite(rmax)) {
-            throw new IllegalArgumentException(op + ": rmax must be finite and >= 1 (r is clipped to [1/rmax, rmax]), got "
-                    + rmax);
+            throw new IllegalArgumentException(op + ": rmax must be finite and >= 1 (r is clipped to [1/rmax, rmax]), "
+                    + "got " + rmax);
         }
         if (!(dmax >= 0) || Double.isInfinite(dmax)) {
             throw new IllegalArgumentException(op + ": dmax must be finite and >= 0, got " + dmax);
