@@ -1,0 +1,309 @@
+package io.jnorm.gpu.emu;
+
+import io.jnorm.gpu.emu.DeviceMemory.Allocation;
+
+
+/**
+ * Warp-level loads, stores and atomics in every state space, with their checks and counters:
+ * 32-byte sectors per global request (coalescing) and wavefronts per shared request (bank
+ * conflicts). Addresses of one request are gathered first, so a fault in any lane stops the
+ * whole request before a single lane writes.
+ */
+final class MemoryUnit {
+    private final DeviceMemory heap;
+    private final BlockRunner blk;
+    private final Counters c;
+    private final boolean sanitizer;
+    private final byte[] params;
+    private final long[] addrs = new long[32];
+    private final long[] sectorScratch = new long[64];
+    private final int[] bankCount = new int[32];
+    private final long[] bankWords = new long[32 * 32];
+    private Allocation hint;
+    /** Lane whose access is being checked, for fault reports. */
+    int lane = -1;
+
+    MemoryUnit(DeviceMemory heap, BlockRunner blk, Counters c, boolean sanitizer, byte[] params) {
+        this.heap = heap;
+        this.blk = blk;
+        this.c = c;
+        this.sanitizer = sanitizer;
+        this.params = params;
+    }
+
+    private static final int GLOBAL = KernelDecoder.SPACE_GLOBAL, SHARED = KernelDecoder.SPACE_SHARED,
+            LOCAL = KernelDecoder.SPACE_LOCAL, PARAM = KernelDecoder.SPACE_PARAM, CONST = KernelDecoder.SPACE_CONST;
+
+    /** Space of a generic address: its window, or global. */
+    private static int generic(long addr) {
+        if (addr - DeviceMemory.SHARED_WINDOW >= 0 && addr - DeviceMemory.SHARED_WINDOW < DeviceMemory.WINDOW_SIZE) {
+            return SHARED;
+        }
+        if (addr - DeviceMemory.LOCAL_WINDOW >= 0 && addr - DeviceMemory.LOCAL_WINDOW < DeviceMemory.WINDOW_SIZE) {
+            return LOCAL;
+        }
+        return GLOBAL;
+    }
+
+    private int gather(Warp w, Insn in, int act) {
+        long[] r = w.regs;
+        int a = in.a;
+        long off = in.imm, mask = in.addrMask;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            addrs[l] = (r[a + l] + off) & mask;
+        }
+        int space = in.space;
+        if (space == KernelDecoder.SPACE_GENERIC) {
+            space = generic(addrs[Integer.numberOfTrailingZeros(act)]);
+            long base = space == SHARED ? DeviceMemory.SHARED_WINDOW : space == LOCAL ? DeviceMemory.LOCAL_WINDOW : 0;
+            for (int m = act; m != 0; m &= m - 1) {
+                int l = Integer.numberOfTrailingZeros(m);
+                lane = l;
+                if (generic(addrs[l]) != space) {
+                    throw new Fault(Fault.ILLEGAL, "one generic access mixes state spaces across lanes", l);
+                }
+                addrs[l] -= base;
+            }
+        }
+        return space;
+    }
+
+    void load(Warp w, Insn in, int act) {
+        int space = gather(w, in, act);
+        int total = in.size * in.vec;
+        count(space, act, total, false);
+        long[] r = w.regs;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            lane = l;
+            long addr = addrs[l];
+            byte[] data;
+            int off;
+            switch (space) {
+                case GLOBAL: case CONST: {
+                    Allocation al = heap.access(addr, total, false, hint, space == CONST ? "__constant__" : "__global__");
+                    hint = al;
+                    off = (int) (addr - al.base);
+                    if (sanitizer && al.init != null) {
+                        long bad = al.firstUninit(off, total);
+                        if (bad >= 0) {
+                            throw new Fault(Fault.UNINITIALIZED, String.format(
+                                    "read of size %d at 0x%x reads never-written device memory (byte 0x%x of allocation 0x%x)",
+                                    total, addr, al.base + bad, al.base), l);
+                        }
+                    }
+                    data = al.data;
+                    break;
+                }
+                case SHARED:
+                    off = blk.sharedOffset(addr, total, false, l);
+                    data = blk.shared;
+                    break;
+                case LOCAL:
+                    off = blk.localOffset(w, l, addr, total, false);
+                    data = blk.local;
+                    break;
+                default:
+                    if (addr < 0 || addr + total > params.length) {
+                        throw new Fault(Fault.OUT_OF_BOUNDS, String.format(
+                                "parameter read of size %d at offset %d, the parameters have %d bytes", total, addr,
+                                params.length), l);
+                    }
+                    off = (int) addr;
+                    data = params;
+                    break;
+            }
+            if (in.vec == 1) {
+                r[in.d + l] = Types.ext(DeviceMemory.load(data, off, in.size), in.type);
+            } else {
+                for (int k = 0; k < in.vec; k++) {
+                    int dst = in.vregs[k];
+                    if (dst >= 0) {
+                        r[dst + l] = Types.ext(DeviceMemory.load(data, off + k * in.size, in.size), in.type);
+                    }
+                }
+            }
+        }
+    }
+
+    void store(Warp w, Insn in, int act) {
+        int space = gather(w, in, act);
+        int total = in.size * in.vec;
+        if (space == PARAM || space == CONST) {
+            throw new Fault(Fault.ILLEGAL, "store to a read-only state space", Integer.numberOfTrailingZeros(act));
+        }
+        count(space, act, total, true);
+        long[] r = w.regs;
+        // check every lane before writing any, so a faulting request leaves memory unchanged
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            lane = l;
+            if (space == GLOBAL) {
+                hint = heap.access(addrs[l], total, true, hint, "__global__");
+            } else if (space == SHARED) {
+                blk.sharedOffset(addrs[l], total, true, l);
+            } else {
+                blk.localOffset(w, l, addrs[l], total, true);
+            }
+        }
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            long addr = addrs[l];
+            byte[] data;
+            int off;
+            if (space == GLOBAL) {
+                Allocation al = heap.access(addr, total, true, hint, "__global__");
+                hint = al;
+                off = (int) (addr - al.base);
+                data = al.data;
+                if (al.init != null) {
+                    al.markInit(off, total);
+                }
+            } else if (space == SHARED) {
+                off = blk.sharedOffset(addr, total, true, l);
+                data = blk.shared;
+            } else {
+                off = blk.localOffset(w, l, addr, total, true);
+                data = blk.local;
+            }
+            if (in.vec == 1) {
+                DeviceMemory.store(data, off, in.size, r[in.b + l]);
+            } else {
+                for (int k = 0; k < in.vec; k++) {
+                    DeviceMemory.store(data, off + k * in.size, in.size, r[in.vregs[k] + l]);
+                }
+            }
+        }
+    }
+
+    void atomic(Warp w, Insn in, int act) {
+        int space = gather(w, in, act);
+        c.atomics++;
+        long[] r = w.regs;
+        int size = in.size;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            lane = l;
+            long addr = addrs[l];
+            byte[] data;
+            int off;
+            if (space == GLOBAL) {
+                Allocation al = heap.access(addr, size, true, hint, "__global__");
+                hint = al;
+                off = (int) (addr - al.base);
+                if (sanitizer && al.init != null && al.firstUninit(off, size) >= 0) {
+                    throw new Fault(Fault.UNINITIALIZED, String.format(
+                            "atomic on never-written device memory at 0x%x", addr), l);
+                }
+                data = al.data;
+                al.markInit(off, size);
+            } else if (space == SHARED) {
+                off = blk.sharedOffset(addr, size, false, l);
+                data = blk.shared;
+            } else {
+                throw new Fault(Fault.ILLEGAL, "atomic on a state space other than global or shared", l);
+            }
+            long old = Atomics.apply(data, off, size, in, r[in.b + l], in.c >= 0 ? r[in.c + l] : 0);
+            if (space == SHARED) {
+                blk.sharedOffset(addr, size, true, l);
+            }
+            r[in.d + l] = Types.ext(old, in.type);
+        }
+    }
+
+    private void count(int space, int act, int total, boolean store) {
+        if (space == GLOBAL) {
+            int sectors = sectors(act, total);
+            if (store) {
+                c.globalStoreRequests++;
+                c.globalStoreBytes += (long) Integer.bitCount(act) * total;
+                c.globalStoreSectors += sectors;
+            } else {
+                c.globalLoadRequests++;
+                c.globalLoadBytes += (long) Integer.bitCount(act) * total;
+                c.globalLoadSectors += sectors;
+            }
+        } else if (space == SHARED) {
+            c.sharedRequests++;
+            c.sharedWavefronts += wavefronts(act, total);
+        }
+    }
+
+    /** Distinct 32-byte sectors touched by the active lanes. */
+    private int sectors(int act, int total) {
+        long[] s = sectorScratch;
+        int n = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            long first = addrs[l] >>> 5;
+            long last = (addrs[l] + total - 1) >>> 5;
+            n = insert(s, n, first);
+            if (last != first) {
+                n = insert(s, n, last);
+            }
+        }
+        int distinct = n == 0 ? 0 : 1;
+        for (int i = 1; i < n; i++) {
+            if (s[i] != s[i - 1]) {
+                distinct++;
+            }
+        }
+        return distinct;
+    }
+
+    /** Insertion into a sorted prefix; lanes usually ascend, so this is O(1) per lane. */
+    private static int insert(long[] s, int n, long v) {
+        int i = n - 1;
+        while (i >= 0 && s[i] > v) {
+            s[i + 1] = s[i];
+            i--;
+        }
+        s[i + 1] = v;
+        return n + 1;
+    }
+
+    /**
+     * Shared-memory wavefronts of one request: 32 banks of 4-byte words; lanes that touch
+     * different words of one bank conflict, the same word is a broadcast. 8-byte accesses are
+     * processed per half warp and 16-byte accesses per quarter warp, as on the hardware, so a
+     * conflict-free request of those widths takes 2 and 4 wavefronts.
+     */
+    private int wavefronts(int act, int total) {
+        int lanesPerPhase = total <= 4 ? 32 : 128 / total;
+        int words = Math.max(1, total / 4);
+        int sum = 0;
+        for (int phase = 0; phase < 32; phase += lanesPerPhase) {
+            int phaseMask = (int) ((1L << (phase + lanesPerPhase)) - (1L << phase));
+            int lanes = act & phaseMask;
+            if (lanes == 0) {
+                continue;
+            }
+            java.util.Arrays.fill(bankCount, 0);
+            int worst = 0;
+            for (int m = lanes; m != 0; m &= m - 1) {
+                int l = Integer.numberOfTrailingZeros(m);
+                long word0 = addrs[l] >>> 2;
+                for (int k = 0; k < words; k++) {
+                    long word = word0 + k;
+                    int bank = (int) (word & 31);
+                    int cnt = bankCount[bank];
+                    boolean seen = false;
+                    for (int i = 0; i < cnt; i++) {
+                        if (bankWords[bank * 32 + i] == word) {
+                            seen = true;
+                            break;
+                        }
+                    }
+                    if (!seen && cnt < 32) {
+                        bankWords[bank * 32 + cnt] = word;
+                        bankCount[bank] = ++cnt;
+                        worst = Math.max(worst, cnt);
+                    }
+                }
+            }
+            sum += worst;
+        }
+        return sum;
+    }
+}
