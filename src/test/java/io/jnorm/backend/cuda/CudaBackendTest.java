@@ -31,6 +31,7 @@ class CudaBackendTest {
     @Test
     void theEmulatedGpuIsACudaBackendOverTheEmulatorWithTheSanitizerOn() {
         assumeTrue(CudaTestSupport.device().kind() == Device.Kind.EMULATED_GPU);
+        assumeTrue(System.getProperty(CudaBackend.SANITIZER_PROPERTY) == null, "the default was overridden");
         CudaBackend b = CudaBackend.of(Device.emulatedGpu());
         assertSame(b, Backends.of(Device.emulatedGpu()), "one backend per device");
         assertTrue(b.driver() instanceof PtxEmulator emu && emu.options().sanitizer(), "sanitizer on by default");
