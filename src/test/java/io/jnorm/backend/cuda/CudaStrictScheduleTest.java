@@ -63,6 +63,9 @@ class CudaStrictScheduleTest {
                 Tensor rows = cpuRandn(1, t, 5, 300);
                 same(rows, Shape.of(5, 1), b -> (x, o) -> b.reductions().var(x, new boolean[] {false, true}, 1, o), "rows var " + t);
                 same(rows, Shape.of(5, 1), b -> (x, o) -> b.reductions().sum(x, new boolean[] {false, true}, o), "rows sum " + t);
+                Tensor shortRows = cpuRandn(3, t, 40, 20);
+                same(shortRows, Shape.of(40, 1), b -> (x, o) -> b.reductions().var(x, new boolean[] {false, true}, 0, o),
+                        "warp rows var " + t);
                 Tensor cols = cpuRandn(2, t, 3, 50, 40);
                 same(cols, Shape.of(3, 1, 40), b -> (x, o) -> b.reductions().var(x, new boolean[] {false, true, false}, 0, o),
                         "cols var " + t);
