@@ -34,11 +34,11 @@ template <typename T>
 struct Online {
     T m;      // running max of the non-NaN values (-inf when none)
     T s;      // sum of exp(v - m)
-    bool nan;
+    int nan;  // an int, not a bool: a bool flag compiles to `mov.pred %p, 0`, an int stays arithmetic
 
     __device__ __forceinline__ void add(T v) {
         if (v != v) {
-            nan = true;
+            nan = 1;
         } else if (v > m) {
             s = s * exp_(m - v) + T(1);
             m = v;
@@ -46,13 +46,13 @@ struct Online {
             s += exp_(v - m);
         }
     }
-    __device__ __forceinline__ void merge(T m2, T s2, bool nan2) {
+    __device__ __forceinline__ void merge(T m2, T s2, int nan2) {
         const T mm = m > m2 ? m : m2;
         const T a = m == T(-INFINITY) ? T(0) : s * exp_(m - mm);
         const T b = m2 == T(-INFINITY) ? T(0) : s2 * exp_(m2 - mm);
         m = mm;
         s = a + b;
-        nan = nan || nan2;
+        nan |= nan2;
     }
 };
 
@@ -70,7 +70,7 @@ __device__ __forceinline__ T warp_max(T v) {
 template <typename T>
 __device__ __forceinline__ T warp_lse(const T* __restrict__ row, int k) {
     const int lane = threadIdx.x & 31;
-    Online<T> st{T(-INFINITY), T(0), false};
+    Online<T> st{T(-INFINITY), T(0), 0};
     for (int i = lane; i < k; i += 32) {
         st.add(row[i]);
     }
@@ -78,7 +78,7 @@ __device__ __forceinline__ T warp_lse(const T* __restrict__ row, int k) {
     for (int off = 16; off > 0; off >>= 1) {
         const T m2 = __shfl_xor_sync(jnorm::kFullMask, st.m, off);
         const T s2 = __shfl_xor_sync(jnorm::kFullMask, st.s, off);
-        const bool n2 = __shfl_xor_sync(jnorm::kFullMask, static_cast<int>(st.nan), off) != 0;
+        const int n2 = __shfl_xor_sync(jnorm::kFullMask, st.nan, off);
         st.merge(m2, s2, n2);
     }
     if (st.nan) {
@@ -116,7 +116,7 @@ __device__ void lsm_cols(const T* __restrict__ x, T* __restrict__ y, int outer, 
         const long long a = c / inner;
         const T* xc = x + a * k * inner + (c - a * inner);
         T* yc = y + a * k * inner + (c - a * inner);
-        Online<T> st{T(-INFINITY), T(0), false};
+        Online<T> st{T(-INFINITY), T(0), 0};
         for (int i = 0; i < k; ++i) {
             st.add(xc[static_cast<long long>(i) * inner]);
         }
