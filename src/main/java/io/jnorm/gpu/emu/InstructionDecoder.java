@@ -196,7 +196,12 @@ final class InstructionDecoder {
         if (t == Types.PRED) {
             x.op = Op.MOV_PRED;
             x.d = k.pred(op(0));
-            x.a = k.pred(op(1));
+            if (op(1) instanceof PtxAst.Imm imm) {
+                x.a = -1;
+                x.imm = imm.bits() != 0 ? 1 : 0;
+            } else {
+                x.a = k.pred(op(1));
+            }
             return;
         }
         if (op(0) instanceof Vec v) {

@@ -267,9 +267,11 @@ final class Interpreter {
                             }
                             break;
                         }
-                        case Op.MOV_PRED:
-                            p[in.d] = (p[in.d] & ~act) | (p[in.a] & act);
+                        case Op.MOV_PRED: {
+                            int v = in.a < 0 ? (in.imm != 0 ? -1 : 0) : p[in.a];
+                            p[in.d] = (p[in.d] & ~act) | (v & act);
                             break;
+                        }
                         case Op.AND_P: case Op.OR_P: case Op.XOR_P: {
                             int x = in.negA ? ~p[in.a] : p[in.a];
                             int y = in.negC ? ~p[in.b] : p[in.b];
