@@ -1,9 +1,10 @@
 package io.jnorm.backend.cuda;
 
-import static io.jnorm.backend.cuda.KernelModule.ceilDiv;
+import static io.jnorm.backend.cuda.KernelHandle.Param.GEMM;
+import static io.jnorm.backend.cuda.KernelHandle.Param.PTR;
+import static io.jnorm.backend.cuda.LaunchGeometry.tiles;
 
 import io.jnorm.gpu.DevicePointer;
-import io.jnorm.gpu.GpuDriver;
 import io.jnorm.gpu.KernelArgs;
 import io.jnorm.gpu.LaunchConfig;
 import io.jnorm.tensor.DType;
@@ -11,8 +12,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Typed launcher of gemm.ptx: batched C[t] = op(A) op(B) with two-level broadcast batch strides. */
-public final class CudaLinalgLaunchers {
+final class CudaLinalgLaunchers {
 
+    static final String MODULE = "gemm";
+    /** Bytes of the kernel's by-value GemmParams. */
+    static final int PARAMS_BYTES = 64;
     static final int TILE = 64;
     static final int MAX_GRID_Z = 65_535;
 
@@ -21,35 +25,35 @@ public final class CudaLinalgLaunchers {
      * transA) at element offset t1 * aStride1 + t2 * aStride2 for batch (t1, t2), B likewise
      * [k, n] (or [n, k] when transB). A stride of 0 broadcasts the operand along that level.
      */
-    public record Gemm(int m, int n, int k, boolean transA, boolean transB, int batch1, int batch2,
-                       long aStride1, long aStride2, long bStride1, long bStride2) {
+    record Gemm(int m, int n, int k, boolean transA, boolean transB, int batch1, int batch2,
+                long aStride1, long aStride2, long bStride1, long bStride2) {
 
         /** A single (unbatched) product. */
-        public static Gemm of(int m, int n, int k, boolean transA, boolean transB) {
+        static Gemm of(int m, int n, int k, boolean transA, boolean transB) {
             return new Gemm(m, n, k, transA, transB, 1, 1, 0, 0, 0, 0);
         }
 
         byte[] pack(int z0) {
-            ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate(PARAMS_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt(m).putInt(n).putInt(k).putInt(transA ? 1 : 0).putInt(transB ? 1 : 0).putInt(batch2).putInt(z0).putInt(0);
             b.putLong(aStride1).putLong(aStride2).putLong(bStride1).putLong(bStride2);
             return b.array();
         }
     }
 
-    private final KernelModule module;
+    private final KernelHandle[] gemm;
 
-    public CudaLinalgLaunchers(GpuDriver driver) {
-        this.module = new KernelModule(driver, "gemm");
+    CudaLinalgLaunchers(PtxModules m) {
+        gemm = m.perDType(MODULE, "gemm", PTR, PTR, PTR, GEMM);
     }
 
-    /** One launch per 65,535 batches (the grid's z limit); one launch in practice. */
-    public void gemm(DType t, DevicePointer a, DevicePointer b, DevicePointer c, Gemm g) {
+    /** gemm_T(A, B, C, GemmParams): one launch per 65,535 batches (the grid's z limit). */
+    void gemm(DType t, DevicePointer a, DevicePointer b, DevicePointer c, Gemm g) {
         long batches = (long) g.batch1() * g.batch2();
         for (long z0 = 0; z0 < batches; z0 += MAX_GRID_Z) {
             int gz = (int) Math.min(MAX_GRID_Z, batches - z0);
-            LaunchConfig grid = new LaunchConfig(ceilDiv(g.n(), TILE), ceilDiv(g.m(), TILE), gz, KernelModule.BLOCK, 1, 1, 0);
-            module.launch("gemm", t, grid, KernelArgs.of().ptr(a).ptr(b).ptr(c).bytes(g.pack((int) z0)));
+            LaunchConfig grid = new LaunchConfig(tiles(g.n(), TILE), tiles(g.m(), TILE), gz, LaunchGeometry.BLOCK, 1, 1, 0);
+            gemm[t.ordinal()].launch(grid, KernelArgs.of().ptr(a).ptr(b).ptr(c).bytes(g.pack((int) z0)));
         }
     }
 }

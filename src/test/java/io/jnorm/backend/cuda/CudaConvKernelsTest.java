@@ -35,7 +35,7 @@ class CudaConvKernelsTest {
     @BeforeAll
     static void open() {
         bench = new KernelBench();
-        conv = new CudaConvLaunchers(bench.driver);
+        conv = new CudaConvLaunchers(bench.modules, bench.allocator);
     }
 
     @AfterAll

@@ -32,7 +32,7 @@ class CudaLinalgKernelsTest {
     @BeforeAll
     static void open() {
         bench = new KernelBench();
-        linalg = new CudaLinalgLaunchers(bench.driver);
+        linalg = new CudaLinalgLaunchers(bench.modules);
     }
 
     @AfterAll

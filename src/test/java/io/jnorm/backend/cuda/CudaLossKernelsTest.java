@@ -31,7 +31,7 @@ class CudaLossKernelsTest {
     @BeforeAll
     static void open() {
         bench = new KernelBench();
-        loss = new CudaLossLaunchers(bench.driver);
+        loss = new CudaLossLaunchers(bench.modules);
     }
 
     @AfterAll

@@ -34,7 +34,7 @@ class CudaPoolKernelsTest {
     @BeforeAll
     static void open() {
         bench = new KernelBench();
-        pool = new CudaPoolLaunchers(bench.driver);
+        pool = new CudaPoolLaunchers(bench.modules);
     }
 
     @AfterAll

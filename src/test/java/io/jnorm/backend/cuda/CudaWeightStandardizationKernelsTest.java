@@ -39,8 +39,8 @@ class CudaWeightStandardizationKernelsTest {
     @BeforeAll
     static void open() {
         bench = new KernelBench();
-        conv = new CudaConvLaunchers(bench.driver);
-        ws = new CudaWeightStandardizationLaunchers(bench.driver, conv);
+        conv = new CudaConvLaunchers(bench.modules, bench.allocator);
+        ws = new CudaWeightStandardizationLaunchers(bench.modules, bench.allocator, conv);
     }
 
     @AfterAll

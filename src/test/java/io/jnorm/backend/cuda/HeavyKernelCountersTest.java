@@ -106,7 +106,7 @@ class HeavyKernelCountersTest {
             "conv2d_wgrad_reduce_f32", "conv2d_bias_grad_f32"})
     void convolution() {
         CudaConvGeometry g = new CudaConvGeometry(2, 8, 16, 16, 16, 3, 3, new Conv2dSpec(1, 1, 1, 1, 1, 1, 1));
-        CudaConvLaunchers conv = new CudaConvLaunchers(bench.driver);
+        CudaConvLaunchers conv = new CudaConvLaunchers(bench.modules, bench.allocator);
         long x = 2L * 8 * 16 * 16;
         long w = 16L * 72;
         long y = 2L * 16 * 16 * 16;
@@ -134,8 +134,8 @@ class HeavyKernelCountersTest {
             "ws_bwd_weight_f32"})
     void weightStandardizedConvolution() {
         CudaConvGeometry g = new CudaConvGeometry(2, 8, 16, 16, 16, 3, 3, new Conv2dSpec(1, 1, 1, 1, 1, 1, 1));
-        CudaConvLaunchers conv = new CudaConvLaunchers(bench.driver);
-        CudaWeightStandardizationLaunchers ws = new CudaWeightStandardizationLaunchers(bench.driver, conv);
+        CudaConvLaunchers conv = new CudaConvLaunchers(bench.modules, bench.allocator);
+        CudaWeightStandardizationLaunchers ws = new CudaWeightStandardizationLaunchers(bench.modules, bench.allocator, conv);
         Variant v = new Variant(0, 1e-5, true);
         long x = 2L * 8 * 16 * 16;
         long w = 16L * 72;
@@ -162,7 +162,7 @@ class HeavyKernelCountersTest {
         int m = 128;
         int n = 96;
         int k = 64;
-        CudaLinalgLaunchers linalg = new CudaLinalgLaunchers(bench.driver);
+        CudaLinalgLaunchers linalg = new CudaLinalgLaunchers(bench.modules);
         linalg.gemm(T, in((long) m * k, 1), in((long) k * n, 2), bench.alloc(T, (long) m * n), Gemm.of(m, n, k, false, false));
         measure("gemm 128x96x64", B * ((long) m * k + (long) k * n + (long) m * n),
                 gemmModel((long) m * k, (long) k * n, (long) m * n, 2, 2), 0.95, 0.95, 1);
@@ -175,7 +175,7 @@ class HeavyKernelCountersTest {
     @CoversKernels(module = "pool", value = {"max_pool2d_fwd_f32", "max_pool2d_bwd_f32", "avg_pool2d_fwd_f32",
             "avg_pool2d_bwd_f32"})
     void pooling() {
-        CudaPoolLaunchers pool = new CudaPoolLaunchers(bench.driver);
+        CudaPoolLaunchers pool = new CudaPoolLaunchers(bench.modules);
         Pool2dSpec s = new Pool2dSpec(2, 2, 2, 2, 0, 0);
         int planes = 16;
         long x = planes * 32L * 32;
@@ -198,7 +198,7 @@ class HeavyKernelCountersTest {
     @CoversKernels(module = "softmax", value = {"log_softmax_rows_f32", "log_softmax_cols_f32", "log_softmax_bwd_rows_f32",
             "cross_entropy_nll_f32", "cross_entropy_bwd_f32"})
     void softmaxFamily() {
-        CudaLossLaunchers loss = new CudaLossLaunchers(bench.driver);
+        CudaLossLaunchers loss = new CudaLossLaunchers(bench.modules);
         int rows = 64;
         int k = 128;
         long size = (long) rows * k;
