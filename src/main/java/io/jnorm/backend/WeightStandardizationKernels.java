@@ -1,5 +1,26 @@
 package io.jnorm.backend;
 
-/** Kernels of this op family (declared by the issue that builds the family). */
+import io.jnorm.tensor.Tensor;
+
+/**
+ * Weight standardization of a weight viewed as [O, I]: row o (one output channel) holds its
+ * fan-in of I = numel / O values. With μ_o the row mean, v_o = Σ_j (W_oj − μ_o)² / M
+ * (M = I − 1 when {@code unbiased}, else I), r_o = sqrt(v_o + epsIn) and D_o = r_o + epsOut:
+ * Ŵ_oj = (W_oj − μ_o) / D_o.
+ *
+ * <p>The backward recomputes the row statistics from W instead of reading saved ones: they are
+ * O·I values of work, and recomputing keeps float32 weights exact to float64 accumulation on
+ * every device. A GPU kernel maps one block to one row for both calls.
+ */
 public interface WeightStandardizationKernels {
+
+    /** wHat (same shape as w) = the standardized weight. */
+    void forward(Tensor w, double epsIn, double epsOut, boolean unbiased, Tensor wHat);
+
+    /**
+     * gradW = dL/dW given gradWHat = dL/dŴ:
+     * (G − mean G) / D − Ŵ · Σ_k(G_k Ŵ_k) / (M · r), the second term taken as 0 when r = 0
+     * (a constant row with epsIn = 0, where it has the form 0/0).
+     */
+    void backward(Tensor w, Tensor gradWHat, double epsIn, double epsOut, boolean unbiased, Tensor gradW);
 }
