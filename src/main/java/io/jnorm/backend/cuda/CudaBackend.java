@@ -86,13 +86,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
+        CudaConvLaunchers convPtx = new CudaConvLaunchers(modules, allocator);
         this.linalg = new CudaLinalg(new CudaLinalgLaunchers(modules));
-        this.conv = new CudaConv(new CudaConvLaunchers(modules, allocator));
+        this.conv = new CudaConv(convPtx);
         this.pool = new CudaPool(new CudaPoolLaunchers(modules));
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
         this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
-        this.ws = HostFallback.of(WeightStandardizationKernels.class, "weightStandardization",
-                cpu.weightStandardization(), this);
+        this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
         this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
         this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
         this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);

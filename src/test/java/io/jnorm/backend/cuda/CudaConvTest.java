@@ -34,9 +34,9 @@ class CudaConvTest {
 
     @Test
     void gradcheckOnTheGpu() {
-        Tensor x = gpu(randn(4, DType.F64, 2, 4, 4, 5)).requiresGrad(true);
-        Tensor w = gpu(randn(5, DType.F64, 4, 2, 3, 2)).requiresGrad(true);
-        Tensor b = gpu(randn(6, DType.F64, 4)).requiresGrad(true);
+        Tensor x = gpu(randn(4, DType.F64, 1, 2, 4, 5)).requiresGrad(true);
+        Tensor w = gpu(randn(5, DType.F64, 2, 1, 3, 2)).requiresGrad(true);
+        Tensor b = gpu(randn(6, DType.F64, 2)).requiresGrad(true);
         Gradcheck.assertPasses(in -> Ops.conv2d(in[0], in[1], in[2], new int[] {2, 1}, new int[] {1, 0},
                 new int[] {1, 2}, 2), x, w, b);
     }

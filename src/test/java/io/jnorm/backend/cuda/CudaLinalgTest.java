@@ -49,11 +49,11 @@ class CudaLinalgTest {
 
     @Test
     void gradcheckOnTheGpu() {
-        Tensor a = gpu(randn(8, DType.F64, 2, 3, 4)).requiresGrad(true);
-        Tensor b = gpu(randn(9, DType.F64, 4, 5)).requiresGrad(true);
+        Tensor a = gpu(randn(8, DType.F64, 2, 2, 3)).requiresGrad(true);
+        Tensor b = gpu(randn(9, DType.F64, 3, 4)).requiresGrad(true);
         Gradcheck.assertPasses(in -> Ops.matmul(in[0], in[1]), a, b);
-        Tensor x = gpu(randn(10, DType.F64, 3, 4)).requiresGrad(true);
-        Tensor w = gpu(randn(11, DType.F64, 2, 4)).requiresGrad(true);
+        Tensor x = gpu(randn(10, DType.F64, 2, 3)).requiresGrad(true);
+        Tensor w = gpu(randn(11, DType.F64, 2, 3)).requiresGrad(true);
         Tensor bias = gpu(randn(12, DType.F64, 2)).requiresGrad(true);
         Gradcheck.assertPasses(in -> Ops.linear(in[0], in[1], in[2]), x, w, bias);
     }
