@@ -145,7 +145,7 @@ __device__ __forceinline__ void forward(const T* __restrict__ x, const T* __rest
     lb.init(x, p, g, n0 + static_cast<int>(threadIdx.x & 63));
 
     T acc[4][4] = {};
-    igemm::mainloop(la, lb, la.kdim, acc, smem);
+    igemm::mainloop_slots(la, lb, la.kdim, acc, smem);
 
     const int ohw = p.oh * p.ow;
     const int cols = p.n * ohw;
@@ -279,7 +279,7 @@ __device__ __forceinline__ void backward_input(const T* __restrict__ dy, const T
     lb.init(dy, p, g, n0 + static_cast<int>(threadIdx.x & 63));
 
     T acc[4][4] = {};
-    igemm::mainloop(la, lb, la.kdim, acc, smem);
+    igemm::mainloop_slots(la, lb, la.kdim, acc, smem);
 
     const int hw = p.h * p.w;
     const int cols = p.n * hw;
@@ -417,7 +417,7 @@ __device__ __forceinline__ void backward_weight(const T* __restrict__ dy, const 
     lb.k_end = k_end;
 
     T acc[4][4] = {};
-    igemm::mainloop(la, lb, k_end - k_begin, acc, smem);
+    igemm::mainloop_slots(la, lb, k_end - k_begin, acc, smem);
 
     T* dst = out + (static_cast<long long>(split) * p.o + g * og) * rdim;
 #pragma unroll

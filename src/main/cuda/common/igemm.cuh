@@ -12,11 +12,11 @@
 // Latency: the next slice is loaded into registers while the current one is multiplied
 // (register prefetch), so one barrier pair per K step covers the global-load latency.
 //
-// Operands arrive through *loaders*: a GEMM reads strided matrices, an implicit-GEMM
-// convolution gathers im2col columns on the fly, a weight-standardized convolution standardizes
-// weights while it loads them. A loader decides which thread loads which tile element (slot),
-// so that consecutive lanes read consecutive addresses of its layout; the main loop only moves
-// the values between registers and shared memory. Loaders return 0 outside the matrix, which
+// Operands arrive through *loaders*: a GEMM reads strided matrices (16-byte vectors where
+// aligned), an implicit-GEMM convolution gathers im2col columns on the fly, a weight-standardized
+// convolution standardizes weights while it loads them. A loader decides which thread loads
+// which tile element, so that consecutive lanes read consecutive addresses of its layout; the
+// main loop only orders the global loads, shared stores and barriers. Loaders return 0 outside the matrix, which
 // makes tails (M, N, K not multiples of the tile) free of special cases in the inner loop.
 #pragma once
 
@@ -58,35 +58,24 @@ struct Smem {
 };
 
 // acc[i][j] += sum_k A[m0 + ty + 16 i][k] * B[k][n0 + tx + 16 j] over k in [0, K).
-// LoadA / LoadB provide `Slot slot(int e)` and `T load(int e, int k0)`, the latter returning the
-// element at (their tile origin + slot(e)) with K offset k0, or 0 outside the matrix.
+// LoadA / LoadB are staging loaders: `fetch(k0)` reads this thread's share of the operand's
+// 64 x 8 slice at K offset k0 into registers (0 outside the matrix), `stage(tile)` writes those
+// registers into the shared slice tile[k][outer]. How the slice is shared among threads is the
+// loader's business (scalar slots, or 16-byte vectors by half the block, see gemm.cu).
 // Every thread of the block must call this (it contains barriers).
 template <typename T, typename LoadA, typename LoadB>
-__device__ __forceinline__ void mainloop(const LoadA& la, const LoadB& lb, int K, T (&acc)[4][4], Smem<T>& s) {
+__device__ __forceinline__ void mainloop(LoadA& la, LoadB& lb, int K, T (&acc)[4][4], Smem<T>& s) {
     const int tx = threadIdx.x & 15;
     const int ty = threadIdx.x >> 4;
-    T ra[kSlots];
-    T rb[kSlots];
-#pragma unroll
-    for (int e = 0; e < kSlots; ++e) {
-        ra[e] = la.load(e, 0);
-        rb[e] = lb.load(e, 0);
-    }
+    la.fetch(0);
+    lb.fetch(0);
     for (int k0 = 0; k0 < K; k0 += kTileK) {
-#pragma unroll
-        for (int e = 0; e < kSlots; ++e) {
-            const Slot sa = la.slot(e);
-            const Slot sb = lb.slot(e);
-            s.a[sa.k][sa.outer] = ra[e];
-            s.b[sb.k][sb.outer] = rb[e];
-        }
+        la.stage(s.a);
+        lb.stage(s.b);
         __syncthreads();
         if (k0 + kTileK < K) {
-#pragma unroll
-            for (int e = 0; e < kSlots; ++e) {
-                ra[e] = la.load(e, k0 + kTileK);
-                rb[e] = lb.load(e, k0 + kTileK);
-            }
+            la.fetch(k0 + kTileK);
+            lb.fetch(k0 + kTileK);
         }
 #pragma unroll
         for (int kk = 0; kk < kTileK; ++kk) {
@@ -107,6 +96,36 @@ __device__ __forceinline__ void mainloop(const LoadA& la, const LoadB& lb, int K
         }
         __syncthreads();
     }
+}
+
+// Adapts a slot loader (`Slot slot(int e)`, `T load(int e, int k0)`: element e of this thread,
+// kSlots per thread) to the fetch/stage interface.
+template <typename T, typename L>
+struct SlotStager {
+    const L& l;
+    T r[kSlots];
+
+    __device__ __forceinline__ void fetch(int k0) {
+#pragma unroll
+        for (int e = 0; e < kSlots; ++e) {
+            r[e] = l.load(e, k0);
+        }
+    }
+    __device__ __forceinline__ void stage(T (*tile)[kTileM + kPad]) const {
+#pragma unroll
+        for (int e = 0; e < kSlots; ++e) {
+            const Slot sl = l.slot(e);
+            tile[sl.k][sl.outer] = r[e];
+        }
+    }
+};
+
+// The main loop over two slot loaders.
+template <typename T, typename LoadA, typename LoadB>
+__device__ __forceinline__ void mainloop_slots(const LoadA& la, const LoadB& lb, int K, T (&acc)[4][4], Smem<T>& s) {
+    SlotStager<T, LoadA> a{la, {}};
+    SlotStager<T, LoadB> b{lb, {}};
+    mainloop(a, b, K, acc, s);
 }
 
 // Row (m) and column (n) of this thread's output (i, j) inside the block's tile.

@@ -21,8 +21,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * gemm.ptx on the emulated GPU against the CPU reference matmul: tails in M, N and K, an exact
- * single tile, K = 1, all four transpose combinations, multi-block grids, and a two-level
- * broadcast batch (A repeated along the inner batch axis, B along the outer one).
+ * single tile, K = 1, all four transpose combinations, multi-block grids, a two-level broadcast
+ * batch (A repeated along the inner batch axis, B along the outer one), and both staging paths
+ * (16-byte vectors where the contiguous axis is a multiple of 4, scalar elsewhere).
  */
 class CudaLinalgKernelsTest {
 
@@ -51,7 +52,11 @@ class CudaLinalgKernelsTest {
             "F32, 64, 64, 8, true, false, 1, 1", "F64, 64, 64, 8, false, true, 1, 1",
             "F32, 70, 130, 17, false, true, 1, 1", "F64, 70, 130, 17, true, false, 1, 1",
             "F32, 5, 3, 1, true, true, 1, 1", "F64, 9, 11, 20, true, true, 1, 1",
-            "F32, 13, 7, 10, false, false, 2, 3", "F64, 13, 7, 10, true, true, 2, 3"})
+            "F32, 13, 7, 10, false, false, 2, 3", "F64, 13, 7, 10, true, true, 2, 3",
+            // 16-byte vector staging: A rows of 44 (and a K tail inside a vector run for 12),
+            // B rows of 36, B^T rows of 20; partial runs at the tails fall back per element.
+            "F32, 37, 29, 44, false, false, 1, 1", "F64, 70, 36, 12, false, false, 1, 1",
+            "F32, 33, 66, 20, true, true, 1, 1", "F64, 8, 12, 16, false, false, 3, 1"})
     @CoversKernels(module = "gemm", value = {"gemm_f32", "gemm_f64"})
     void gemmMatchesTheReference(DType t, int m, int n, int k, boolean transA, boolean transB, int b1, int b2) {
         // A is [b1, 1, m, k] (broadcast along the inner batch), B is [1, b2, k, n] (along the outer).

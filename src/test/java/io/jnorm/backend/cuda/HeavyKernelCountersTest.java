@@ -36,23 +36,26 @@ class HeavyKernelCountersTest {
     private static final List<String> REPORT = new ArrayList<>();
 
     /** Sums of one op's launches. */
-    record OpCounters(int launches, long bytes, double loadEfficiency, double storeEfficiency) {
+    record OpCounters(int launches, long bytes, double loadEfficiency, double storeEfficiency,
+                      double loadSectorsPerRequest) {
         static OpCounters of(List<RecordingDriver.Launch> launches) {
             long bytes = 0;
             long loadBytes = 0;
             long loadSectors = 0;
             long storeBytes = 0;
             long storeSectors = 0;
+            long loadRequests = 0;
             for (RecordingDriver.Launch l : launches) {
                 KernelCounters c = KernelBench.counters(l);
                 bytes += c.globalBytes();
                 loadBytes += c.globalLoadBytes();
                 loadSectors += c.globalLoadSectors();
+                loadRequests += c.globalLoadRequests();
                 storeBytes += c.globalStoreBytes();
                 storeSectors += c.globalStoreSectors();
             }
             return new OpCounters(launches.size(), bytes, loadBytes / (32.0 * Math.max(1, loadSectors)),
-                    storeBytes / (32.0 * Math.max(1, storeSectors)));
+                    storeBytes / (32.0 * Math.max(1, storeSectors)), (double) loadSectors / Math.max(1, loadRequests));
         }
     }
 
@@ -74,9 +77,9 @@ class HeavyKernelCountersTest {
                                       double minStoreEff, int maxLaunches) {
         List<RecordingDriver.Launch> launches = bench.driver.drain();
         OpCounters c = OpCounters.of(launches);
-        REPORT.add(String.format("%-26s launches %d  bytes %9d  minimum %9d  (%.2fx)  load eff %.2f  store eff %.2f",
-                op, c.launches(), c.bytes(), minimumBytes, (double) c.bytes() / minimumBytes, c.loadEfficiency(),
-                c.storeEfficiency()));
+        REPORT.add(String.format("%-26s launches %d  bytes %9d  minimum %9d  (%.2fx)  load eff %.2f  store eff %.2f"
+                        + "  load sectors/request %.1f", op, c.launches(), c.bytes(), minimumBytes,
+                (double) c.bytes() / minimumBytes, c.loadEfficiency(), c.storeEfficiency(), c.loadSectorsPerRequest()));
         assertTrue(c.launches() <= maxLaunches, op + ": " + c.launches() + " launches, budget " + maxLaunches);
         assertTrue(c.bytes() <= budgetBytes, op + ": " + c.bytes() + " bytes moved, budget " + budgetBytes
                 + " (minimum " + minimumBytes + ")");
@@ -160,15 +163,23 @@ class HeavyKernelCountersTest {
     @CoversKernels(module = "gemm", value = "gemm_f32")
     void gemm() {
         int m = 128;
-        int n = 96;
+        int n = 128;
         int k = 64;
         CudaLinalgLaunchers linalg = new CudaLinalgLaunchers(bench.modules);
         linalg.gemm(T, in((long) m * k, 1), in((long) k * n, 2), bench.alloc(T, (long) m * n), Gemm.of(m, n, k, false, false));
-        measure("gemm 128x96x64", B * ((long) m * k + (long) k * n + (long) m * n),
+        OpCounters vec = measure("gemm 128x128x64", B * ((long) m * k + (long) k * n + (long) m * n),
                 gemmModel((long) m * k, (long) k * n, (long) m * n, 2, 2), 0.95, 0.95, 1);
+        // 16-byte loads: 32 lanes x 16 B = 16 full sectors per request (a scalar f32 request is 4).
+        assertEquals(16.0, vec.loadSectorsPerRequest(), 0.01, "gemm stages both operands with 16-byte vector loads");
         linalg.gemm(T, in((long) m * k, 3), in((long) k * n, 4), bench.alloc(T, (long) m * n), Gemm.of(m, n, k, true, true));
-        measure("gemm 128x96x64 (A^T, B^T)", B * ((long) m * k + (long) k * n + (long) m * n),
+        measure("gemm 128x128x64 (A^T, B^T)", B * ((long) m * k + (long) k * n + (long) m * n),
                 gemmModel((long) m * k, (long) k * n, (long) m * n, 2, 2), 0.95, 0.95, 1);
+        linalg.gemm(T, in((long) m * 63, 5), in(63L * n, 6), bench.alloc(T, (long) m * n), Gemm.of(m, n, 63, false, false));
+        // K = 63: A rows are not 16-byte aligned, so A falls back to scalar loads of 8 consecutive
+        // k per row, which straddle a sector boundary on most rows (efficiency about 0.7).
+        OpCounters mixed = measure("gemm 128x128x63 (A scalar)", B * ((long) m * 63 + 63L * n + (long) m * n),
+                gemmModel((long) m * 63, 63L * n, (long) m * n, 2, 2), 0.65, 0.95, 1);
+        assertTrue(mixed.loadSectorsPerRequest() < 10, "A staged by scalar loads: " + mixed.loadSectorsPerRequest());
     }
 
     @Test
