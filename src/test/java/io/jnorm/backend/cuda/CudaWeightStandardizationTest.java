@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.jnorm.autograd.Gradcheck;
+import io.jnorm.nn.Conv2d;
+import io.jnorm.nn.WsPreset;
 import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.WeightStandardization;
 import io.jnorm.tensor.DType;
+import io.jnorm.tensor.Rng;
+import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -50,6 +54,28 @@ class CudaWeightStandardizationTest {
         Map<String, Long> launches = launchesDuring(() -> Ops.wsConv2d(x, w, null, new int[] {1}, new int[] {1},
                 new int[] {1}, 1, 0, 1e-5, true).close());
         assertEquals(Map.of("ws_stats_f32", 1L, "ws_conv2d_fwd_f32", 1L), launches);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"F32", "F64"})
+    void wsConvModuleRunsFusedAndMatchesTheCpu(DType t) {
+        Conv2d cpuConv = Conv2d.builder(4, 6, 3).padding(1).groups(2).ws(WsPreset.BCN_REPO).rng(new Rng(3)).dtype(t).build();
+        Conv2d gpuConv = Conv2d.builder(4, 6, 3).padding(1).groups(2).ws(WsPreset.BCN_REPO).rng(new Rng(3)).dtype(t)
+                .device(CudaTestSupport.device()).build();
+        Tensor x = randn(11, t, 2, 4, 5, 5);
+        try (Scope s = Scope.open()) {
+            Tensor yc = cpuConv.forward(x);
+            Map<String, Long> launches = launchesDuring(() -> {
+                Tensor yg = gpuConv.forward(gpu(x));
+                CudaTestSupport.assertClose(yc.toDoubleArray(), yg.toDoubleArray(), HeavyOpsParity.atol(t, 80),
+                        t == DType.F32 ? 1e-5 : 1e-12, "WS Conv2d module " + t);
+            });
+            assertEquals(Map.of("ws_stats_" + t.suffix(), 1L, "ws_conv2d_fwd_" + t.suffix(), 1L), launches,
+                    "a WS Conv2d forward is the 2 fused launches");
+        } finally {
+            cpuConv.close();
+            gpuConv.close();
+        }
     }
 
     @ParameterizedTest
