@@ -148,6 +148,7 @@ class CudaKernelBudgetsTest {
             // shape, reduced axes, ideal load sectors per request
             Object[][] cases = {
                 {new int[] {64, 256}, new int[] {1}, 16.0, "rows"},
+                {new int[] {256, 32}, new int[] {1}, scalarIdeal, "rows (warp)"},
                 {new int[] {256, 64}, new int[] {0}, scalarIdeal, "cols"},
                 {new int[] {8, 16, 64}, new int[] {0, 2}, scalarIdeal, "general"},
             };
