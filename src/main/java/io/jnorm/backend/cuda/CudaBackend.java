@@ -41,8 +41,10 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Families without CUDA kernels yet (the norms) run on the CPU
- *       reference through host copies ({@link HostFallback}), each logged once and counted in
+ *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
+ *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused). Families
+ *       without CUDA kernels yet (BN/GN/LN/IN, BCN, BRN, SN, UBN) run on the CPU reference
+ *       through host copies ({@link HostFallback}), each logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
  */
