@@ -178,7 +178,7 @@ public final class SwitchableNorm2d extends Module {
                 parameter("var_weight"), parameter("weight"), parameter("bias"),
                 buffer("running_mean"), buffer("running_var"), training, eps);
         if (training && usingBn) {
-            // setBuffer takes the new statistics out of the scope; the intermediates die with it.
+            // setBuffer copies the new statistics into the buffers; the intermediates die with the scope.
             try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
                 if (movingAverage) {
                     setBuffer("running_mean", blend(buffer("running_mean"), out.batchMean()));

@@ -2,6 +2,7 @@ package io.jnorm.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -16,6 +17,7 @@ import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -97,6 +99,14 @@ class LayerStateRoundTripTest {
         return layers().stream().flatMap(l -> Stream.of(Arguments.of(l, DType.F32), Arguments.of(l, DType.F64)));
     }
 
+    static Stream<Layer> layersWithBuffers() {
+        return layers().stream().filter(l -> {
+            try (Module m = l.build(DType.F64, 1)) {
+                return !m.namedBuffers().isEmpty();
+            }
+        });
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("layersAndDtypes")
     void saveAndLoadRoundTripEveryParameterAndBufferExactly(Layer layer, DType dtype) {
@@ -129,6 +139,27 @@ class LayerStateRoundTripTest {
                 assertSameState(layer + " after the next forward via .npz", trained, fromNpz);
                 assertSameState(layer + " after the next forward via .npy folder", trained, fromDir);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layersWithBuffers")
+    void aStateDictTakenBeforeTrainingReadsTheCurrentState(Layer layer) {
+        try (Module m = layer.build(DType.F64, 1)) {
+            Map<String, Tensor> early = m.stateDict();
+            Map<String, double[]> initial = new LinkedHashMap<>();
+            early.forEach((k, v) -> initial.put(k, v.toDoubleArray()));
+            train(m, layer, DType.F64);
+            Map<String, Tensor> now = m.stateDict();
+            assertEquals(List.copyOf(now.keySet()), List.copyOf(early.keySet()));
+            boolean someBufferMoved = false;
+            for (String k : m.namedBuffers().keySet()) {
+                Tensor t = early.get(k);
+                assertFalse(t.isClosed(), layer + ": buffer " + k + " of the early state dict was freed by training");
+                assertSame(now.get(k), t, layer + ": buffer " + k + " is no longer the tensor the early state dict holds");
+                someBufferMoved |= !sameBits(initial.get(k), t.toDoubleArray());
+            }
+            assertTrue(someBufferMoved, layer + ": training moved no buffer, so the test shows nothing");
         }
     }
 
