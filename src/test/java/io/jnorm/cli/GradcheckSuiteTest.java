@@ -33,7 +33,9 @@ class GradcheckSuiteTest {
     void catalogueCoversTheRegisteredOpFamilies() {
         List<String> names = GradcheckSuite.standard().opNames();
         for (String op : List.of("add", "mul", "div", "exp", "log", "sum", "reshape", "conv2d", "max_pool2d",
-                "avg_pool2d", "matmul", "linear", "log_softmax", "cross_entropy", "mean", "var", "permute", "concat", "slice")) {
+                "avg_pool2d", "matmul", "linear", "log_softmax", "cross_entropy", "mean", "var", "permute", "concat", "slice",
+                "batch_norm", "group_norm", "layer_norm", "instance_norm", "weight_standardize", "batch_renorm",
+                "batch_channel_norm", "switchable_norm", "unified_batch_norm")) {
             assertTrue(names.contains(op), "catalogue lacks " + op + ": " + names);
         }
         Set<String> descriptions = new HashSet<>();

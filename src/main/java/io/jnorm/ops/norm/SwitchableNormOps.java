@@ -56,8 +56,8 @@ public final class SwitchableNormOps {
         Stats stats = allocateStats(x, bn && training);
         k.statistics(x, stats);
         if (bn && !training) {
-            // Copies, so a later training step that replaces the module's running buffers
-            // cannot free what this node's backward still reads.
+            // Copies, so a later training step that updates the module's running buffers in
+            // place cannot change what this node's backward reads.
             Tensor rm = Tensor.zeros(runningMean.shape(), x.dtype(), x.device());
             Tensor rv = Tensor.zeros(runningVar.shape(), x.dtype(), x.device());
             x.backend().copy(runningMean, rm);
