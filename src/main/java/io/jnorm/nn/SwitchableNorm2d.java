@@ -291,6 +291,23 @@ public final class SwitchableNorm2d extends Module {
         m.children().values().forEach(child -> forEachBatchAverage(child, reset));
     }
 
+    /**
+     * The batch-average sums feed the running statistics at the next finalize: a NaN or infinity
+     * there would poison them, so it is refused like one in the running statistics themselves.
+     */
+    @Override
+    protected void validateLoadedBuffer(String name, Tensor value) {
+        if (name.startsWith("batch_average_") && !name.equals("batch_average_count")) {
+            double[] v = value.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    throw new IllegalArgumentException(name + "[" + i + "] = " + v[i] + " is not finite (a sum the "
+                            + "next finalizeBatchAverage turns into running statistics)");
+                }
+            }
+        }
+    }
+
     @Override
     protected String extraRepr() {
         return channels + ", eps=" + eps + ", momentum=" + momentum + ", movingAverage=" + movingAverage

@@ -3,6 +3,7 @@ package io.jnorm.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -160,6 +161,34 @@ class LayerStateRoundTripTest {
                 someBufferMoved |= !sameBits(initial.get(k), t.toDoubleArray());
             }
             assertTrue(someBufferMoved, layer + ": training moved no buffer, so the test shows nothing");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layersWithBuffers")
+    void aNanInAnyBufferIsRejectedOnLoadNamingLayerAndBufferAndNothingIsCopied(Layer layer) {
+        try (Module m = layer.build(DType.F64, 1); Module source = layer.build(DType.F64, 2)) {
+            train(source, layer, DType.F64);
+            Map<String, double[]> before = new LinkedHashMap<>();
+            m.stateDict().forEach((k, v) -> before.put(k, v.toDoubleArray()));
+            for (String key : m.namedBuffers().keySet()) {
+                try (Scope scope = Scope.open()) {
+                    Map<String, Tensor> state = new LinkedHashMap<>();
+                    source.stateDict().forEach((k, v) -> state.put(k, Ops.copy(v)));
+                    Tensor good = state.get(key);
+                    double[] values = good.toDoubleArray();
+                    values[values.length - 1] = Double.NaN;
+                    state.put(key, Tensor.fromDoubles(values, good.shape(), good.dtype(), Device.CPU));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.loadStateDict(state));
+                    String owner = key.contains(".") ? key.substring(0, key.lastIndexOf('.')) : "";
+                    String local = key.substring(key.lastIndexOf('.') + 1);
+                    assertTrue(e.getMessage().contains(key) && e.getMessage().contains(local)
+                            && e.getMessage().contains("NaN") && e.getMessage().contains(owner.isEmpty()
+                            ? m.getClass().getSimpleName() : "'" + owner + "'"), layer + " " + key + ": " + e.getMessage());
+                }
+                m.stateDict().forEach((k, v) -> assertSameBits(layer + ": " + k + " after the rejected load",
+                        before.get(k), v.toDoubleArray()));
+            }
         }
     }
 
