@@ -213,7 +213,7 @@ public final class BatchRenormOp {
         if (t == null) {
             return;
         }
-        Checks.sameDeviceAndDtype(op, x, t);
+        Checks.sameDeviceAndDtypeAs(op, arg, t, x);
         if (t.rank() != 1 || t.dim(0) != x.dim(1)) {
             throw new IllegalArgumentException(op + ": " + arg + " must have shape [" + x.dim(1) + "] for input "
                     + x.shape() + ", got " + t.shape());

@@ -133,7 +133,10 @@ public final class SwitchableNormOps {
         Checks.shape(OP, "varLogits", varLogits, meanLogits.shape());
         Checks.shape(OP, "gamma", gamma, Shape.of(c));
         Checks.shape(OP, "beta", beta, Shape.of(c));
-        Checks.sameDeviceAndDtype(OP, x, meanLogits, varLogits, gamma, beta);
+        Checks.sameDeviceAndDtypeAs(OP, "meanLogits", meanLogits, x);
+        Checks.sameDeviceAndDtypeAs(OP, "varLogits", varLogits, x);
+        Checks.sameDeviceAndDtypeAs(OP, "gamma", gamma, x);
+        Checks.sameDeviceAndDtypeAs(OP, "beta", beta, x);
         if (terms == 3 && !training) {
             if (runningMean == null || runningVar == null) {
                 throw new IllegalArgumentException(OP + ": evaluation with BN mixed needs runningMean and runningVar "
@@ -141,7 +144,8 @@ public final class SwitchableNormOps {
             }
             Checks.shape(OP, "runningMean", runningMean, Shape.of(c));
             Checks.shape(OP, "runningVar", runningVar, Shape.of(c));
-            Checks.sameDeviceAndDtype(OP, x, runningMean, runningVar);
+            Checks.sameDeviceAndDtypeAs(OP, "runningMean", runningMean, x);
+            Checks.sameDeviceAndDtypeAs(OP, "runningVar", runningVar, x);
         }
         if (!Double.isFinite(eps) || eps < 0) {
             throw new IllegalArgumentException(OP + ": eps must be finite and >= 0, got " + eps);
