@@ -64,18 +64,13 @@ public final class Conv2d extends Module {
     /**
      * @param x [N, in, H, W] of the weight's dtype and device
      * @return [N, out, OH, OW]
-     * @throws IllegalArgumentException naming this layer when x is not rank 4 or has the wrong channel count
+     * @throws IllegalArgumentException naming this layer when x is not rank 4, has the wrong channel count, or
+     *         another dtype or device than the weight
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
-        }
-        if (x.dim(1) != inChannels) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
-                    + " channels, expected " + inChannels);
-        }
         Tensor w = parameter("weight");
+        LayerChecks.nchw(who(), x, inChannels, w.dtype(), w.device());
         Tensor used = ws == null ? w
                 : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
         return Ops.conv2d(x, used, parameter("bias"), stride, padding, dilation, groups);

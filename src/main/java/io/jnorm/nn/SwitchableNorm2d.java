@@ -166,13 +166,7 @@ public final class SwitchableNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4 || x.dim(1) != channels) {
-            throw new IllegalArgumentException(NAME + ": expected input [N, " + channels + ", H, W], got " + x.shape());
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(NAME + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(NAME, x, channels, dtype, device);
         boolean training = isTraining();
         SwitchableNormOps.Output out = SwitchableNormOps.switchableNorm2d(x, parameter("mean_weight"),
                 parameter("var_weight"), parameter("weight"), parameter("bias"),

@@ -277,13 +277,7 @@ public final class UnifiedBatchNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4 || x.dim(1) != channels) {
-            throw new IllegalArgumentException(NAME + ": expected input [N, " + channels + ", H, W], got " + x.shape());
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(NAME + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(NAME, x, channels, dtype, device);
         boolean training = isTraining();
         double cos = movingCos();
         if (training || updateGateInEval) {
