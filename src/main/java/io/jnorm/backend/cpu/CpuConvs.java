@@ -22,7 +22,7 @@ final class CpuConvs implements ConvKernels {
     }
 
     /** One (output pixel, kernel tap) pair that reads a real (not padded) input pixel. */
-    private interface Tap {
+    interface Tap {
         /**
          * @param yi flat index of the output pixel in y (and dy)
          * @param xi flat index of the input pixel in x (and dx)
@@ -64,6 +64,15 @@ final class CpuConvs implements ConvKernels {
                 }
             }
         }
+    }
+
+    /**
+     * The taps of a depthwise convolution of (n, c, h, w) with a [c, 1, k, k] kernel, stride 1
+     * and zero padding (k − 1)/2 (odd k keeps h × w), in {@link #forEachTap}'s order.
+     */
+    static void forEachDepthwiseTap(int n, int c, int h, int w, int k, Tap tap) {
+        int pad = (k - 1) / 2;
+        forEachTap(new Dims(n, c, h, w, c, 1, k, k, h, w, 1), new Conv2dSpec(1, 1, pad, pad, 1, 1, c), tap);
     }
 
     @Override
