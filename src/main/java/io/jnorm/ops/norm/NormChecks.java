@@ -59,6 +59,18 @@ public final class NormChecks {
         Checks.sameDeviceAndDtypeAs(who, arg, t, x);
     }
 
+    /**
+     * The per-channel arguments of a batch-style normalization: statistics (named as the op
+     * calls them) and affine, each [c] on x's device and dtype or null.
+     */
+    public static void statsAndAffine(String who, Tensor x, int c, String meanName, Tensor mean, String varName,
+                                      Tensor var, Tensor weight, Tensor bias) {
+        perChannel(who, meanName, mean, x, c);
+        perChannel(who, varName, var, x, c);
+        perChannel(who, "weight", weight, x, c);
+        perChannel(who, "bias", bias, x, c);
+    }
+
     /** A tensor of exactly {@code shape} on x's device and dtype; null passes. */
     public static void exactShape(String who, String arg, Tensor t, Tensor x, Shape shape) {
         if (t == null) {
