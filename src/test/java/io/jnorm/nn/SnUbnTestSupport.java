@@ -7,7 +7,7 @@ import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.util.Arrays;
 
-/** Comparison and data helpers shared by the SN, UBN and micro-batch tests. */
+/** Data helpers shared by the SN, UBN and micro-batch tests (comparison: io.jnorm.testing.Close). */
 public final class SnUbnTestSupport {
     private SnUbnTestSupport() {
     }
