@@ -58,9 +58,6 @@ public final class BatchChannelNorm2d extends Module {
         if (!(eps > 0) || Double.isInfinite(eps)) {
             throw new IllegalArgumentException(who() + ": eps must be positive and finite, got " + eps);
         }
-        if (dtype == null || device == null) {
-            throw new IllegalArgumentException(who() + ": dtype and device must be non-null");
-        }
         if (estimate) {
             registerModule("bn", new EstBatchNorm2d(channels, eps, b.rate, dtype, device));
         } else {
@@ -116,17 +113,16 @@ public final class BatchChannelNorm2d extends Module {
     }
 
     /** Optional settings of a {@link BatchChannelNorm2d}. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private int groups = 32;
         private double eps = 1e-5;
         private boolean estimate;
         private double rate = 0.1;
         private Double momentum = 0.1;
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super("BatchChannelNorm2d(" + channels + ")");
             this.channels = channels;
         }
 
@@ -155,16 +151,6 @@ public final class BatchChannelNorm2d extends Module {
         /** The BatchNorm2d stage's momentum, or null for a cumulative average (estimate off). */
         public Builder momentum(Double m) {
             momentum = m;
-            return this;
-        }
-
-        public Builder dtype(DType t) {
-            dtype = t;
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = d;
             return this;
         }
 

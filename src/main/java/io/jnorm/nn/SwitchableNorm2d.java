@@ -102,17 +102,16 @@ public final class SwitchableNorm2d extends Module {
     }
 
     /** Options of {@link SwitchableNorm2d}; every setter returns this builder. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private double eps = 1e-5;
         private double momentum = 0.9;
         private boolean movingAverage = true;
         private boolean usingBn = true;
         private boolean lastGamma;
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super(NAME + "(" + channels + ")");
             this.channels = channels;
         }
 
@@ -142,16 +141,6 @@ public final class SwitchableNorm2d extends Module {
         /** true initializes weight to 0 (the last SN of a residual block). */
         public Builder lastGamma(boolean on) {
             lastGamma = on;
-            return this;
-        }
-
-        public Builder dtype(DType d) {
-            dtype = java.util.Objects.requireNonNull(d, "dtype");
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = java.util.Objects.requireNonNull(d, "device");
             return this;
         }
 

@@ -9,9 +9,11 @@ import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Tensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -75,6 +77,18 @@ class LayerBadInputTest {
             try (Tensor ok = Tensor.ones(DType.F32, good)) {
                 m.forward(ok);
             }
+        }
+    }
+
+    @Test
+    void buildersRejectANullDtypeOrDeviceNamingTheLayer() {
+        for (LayerBuilder<?> b : List.of(Conv2d.builder(3, 4, 3), BatchChannelNorm2d.builder(4),
+                BatchRenorm2d.builder(3), SwitchableNorm2d.builder(3), UnifiedBatchNorm2d.builder(3))) {
+            String layer = b.getClass().getEnclosingClass().getSimpleName();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.dtype(null));
+            assertTrue(e.getMessage().startsWith(layer + "(") && e.getMessage().contains("dtype"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> b.device(null));
+            assertTrue(e.getMessage().startsWith(layer + "(") && e.getMessage().contains("device"), e.getMessage());
         }
     }
 
