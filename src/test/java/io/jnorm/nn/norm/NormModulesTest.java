@@ -20,7 +20,10 @@ import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import io.jnorm.testing.Close;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
 /** Defaults, state names, mode logic and the equivalences between layers that PyTorch has. */
@@ -247,6 +250,43 @@ class NormModulesTest {
             assertTrue(Double.isNaN(in.runningMean().get(1)) && !Double.isNaN(in.runningMean().get(0)));
             assertTrue(Double.isNaN(in.weight().grad().get(1)) && !Double.isNaN(in.weight().grad().get(2)));
             assertFalse(Double.isNaN(in.bias().grad().get(1)), "dbias = Σ dy does not see x");
+        }
+    }
+
+    /**
+     * The spec's NaN row for training BN, GN and LN: a NaN at (n=0, c=1, l=2) of a (2, 4, 2, 2)
+     * input spreads over exactly the set its statistic covers (BN: channel 1 of every sample,
+     * and that channel's running statistics; GN with 2 groups: sample 0, channels 0-1; LN over
+     * (C, H, W): all of sample 0), in y and in dx, and nowhere else.
+     */
+    @Test
+    void nanInTrainingStaysInTheSetItsStatisticCovers() {
+        int nan = (0 * 4 + 1) * 4 + 2;
+        Map<Module, IntPredicate> cases = new LinkedHashMap<>();
+        cases.put(new BatchNorm2d(4, DType.F64, CPU), i -> (i / 4) % 4 == 1);
+        cases.put(new GroupNorm(2, 4, 1e-5, true, DType.F64, CPU), i -> i / 16 == 0 && (i / 4) % 4 < 2);
+        cases.put(new LayerNorm(new int[] {4, 2, 2}, 1e-5, true, DType.F64, CPU), i -> i / 16 == 0);
+        for (var e : cases.entrySet()) {
+            try (Scope s = Scope.open(); Module m = e.getKey()) {
+                double[] xv = randn(19, 2, 4, 2, 2).toDoubleArray();
+                xv[nan] = Double.NaN;
+                Tensor x = Tensor.fromDoubles(xv, Shape.of(2, 4, 2, 2), DType.F64, CPU).requiresGrad(true);
+                Tensor y = m.forward(x);
+                y.backward(randn(20, 2, 4, 2, 2));
+                double[] yv = y.toDoubleArray();
+                double[] dx = x.grad().toDoubleArray();
+                for (int i = 0; i < yv.length; i++) {
+                    boolean covered = e.getValue().test(i);
+                    assertEquals(covered, Double.isNaN(yv[i]), m + ": y NaN at index " + i);
+                    assertEquals(covered, Double.isNaN(dx[i]), m + ": dx NaN at index " + i);
+                }
+                if (m instanceof BatchNorm2d bn) {
+                    for (int c = 0; c < 4; c++) {
+                        assertEquals(c == 1, Double.isNaN(bn.runningMean().get(c)), "running_mean[" + c + "]");
+                        assertEquals(c == 1, Double.isNaN(bn.runningVar().get(c)), "running_var[" + c + "]");
+                    }
+                }
+            }
         }
     }
 
