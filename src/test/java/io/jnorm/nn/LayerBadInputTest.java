@@ -80,6 +80,44 @@ class LayerBadInputTest {
         }
     }
 
+    static Stream<Arguments> nonPositiveSizes() {
+        return Stream.of(
+                Arguments.of("BatchNorm1d(0)", (Supplier<Module>) () -> new BatchNorm1d(0), new String[] {"0"}),
+                Arguments.of("BatchNorm2d(-2)", (Supplier<Module>) () -> new BatchNorm2d(-2), new String[] {"-2"}),
+                Arguments.of("InstanceNorm2d(0)", (Supplier<Module>) () -> new InstanceNorm2d(0), new String[] {"0"}),
+                Arguments.of("GroupNorm(0, 4)", (Supplier<Module>) () -> new GroupNorm(0, 4), new String[] {"0"}),
+                Arguments.of("GroupNorm(2, -4)", (Supplier<Module>) () -> new GroupNorm(2, -4), new String[] {"-4"}),
+                Arguments.of("LayerNorm([3, 0])", (Supplier<Module>) () -> new LayerNorm(3, 0), new String[] {"[3, 0]"}),
+                Arguments.of("Conv2d(0, 4", (Supplier<Module>) () -> Conv2d.builder(0, 4, 3).build(),
+                        new String[] {"in=0"}),
+                Arguments.of("Conv2d(3, 4, 0", (Supplier<Module>) () -> Conv2d.builder(3, 4, 0).build(),
+                        new String[] {"kernel=0x0"}),
+                Arguments.of("Linear(0, 2", (Supplier<Module>) () -> new Linear(0, 2, new Rng(1)), new String[] {"in=0"}),
+                Arguments.of("BatchChannelNorm2d(0)", (Supplier<Module>) () -> BatchChannelNorm2d.builder(0).groups(1).build(),
+                        new String[] {"BatchChannelNorm2d(0"}),
+                Arguments.of("BatchChannelNorm2d groups 0",
+                        (Supplier<Module>) () -> BatchChannelNorm2d.builder(4).groups(0).build(), new String[] {"groups=0"}),
+                Arguments.of("EstBatchNorm2d(0)", (Supplier<Module>) () -> new EstBatchNorm2d(0, 1e-5, 0.1, DType.F32,
+                        Device.CPU), new String[] {"EstBatchNorm2d", "0"}),
+                Arguments.of("BatchRenorm2d(0)", (Supplier<Module>) () -> new BatchRenorm2d(0),
+                        new String[] {"BatchRenorm2d", "0"}),
+                Arguments.of("SwitchableNorm2d(0)", (Supplier<Module>) () -> new SwitchableNorm2d(0),
+                        new String[] {"SwitchableNorm2d", "0"}),
+                Arguments.of("UnifiedBatchNorm2d(-1)", (Supplier<Module>) () -> new UnifiedBatchNorm2d(-1),
+                        new String[] {"UnifiedBatchNorm2d", "-1"}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("nonPositiveSizes")
+    void zeroOrNegativeSizesAreRejectedNamingLayerAndValue(String label, Supplier<Module> factory, String[] fragments) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, factory::get, label);
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), label + ": message lacks \"" + f + "\": " + e.getMessage());
+        }
+        String layer = label.replaceAll("[( ].*", "");
+        assertTrue(e.getMessage().contains(layer), label + ": message does not name the layer: " + e.getMessage());
+    }
+
     @Test
     void buildersRejectANullDtypeOrDeviceNamingTheLayer() {
         for (LayerBuilder<?> b : List.of(Conv2d.builder(3, 4, 3), BatchChannelNorm2d.builder(4),
