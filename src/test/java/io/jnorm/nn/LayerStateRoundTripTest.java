@@ -85,6 +85,9 @@ class LayerStateRoundTripTest {
                 .build(), new int[] {2, 3, 3, 3}));
         l.add(new Layer("UnifiedBatchNorm2d", (t, s) -> UnifiedBatchNorm2d.builder(3).bound(0.05).rng(new Rng(s))
                 .dtype(t).build(), new int[] {4, 3, 3, 3}));
+        // A high bound closes the gate once the similarity falls, so the loaded layer must resume closed.
+        l.add(new Layer("UnifiedBatchNorm2d gate closing", (t, s) -> UnifiedBatchNorm2d.builder(3).bound(0.9)
+                .momentumCos(0.5).rng(new Rng(s)).dtype(t).build(), new int[] {4, 3, 3, 3}));
         l.add(new Layer("Linear", (t, s) -> new Linear(5, 3, true, t, Device.CPU, new Rng(s)), new int[] {4, 5}));
         l.add(new Layer("Sequential", (t, s) -> {
             Rng rng = new Rng(s);
@@ -122,6 +125,10 @@ class LayerStateRoundTripTest {
             trained.saveNpyDir(tmp.resolve("state"));
             assertTrue(fromNpz.load(tmp.resolve("state.npz")).isEmpty());
             assertTrue(fromDir.loadNpyDir(tmp.resolve("state")).isEmpty());
+            if (trained instanceof UnifiedBatchNorm2d ubn) {
+                assertEquals(layer.name().endsWith("closing"), !ubn.gateOpen(), layer + ": gate state after training");
+                assertEquals(ubn.gateOpen(), ((UnifiedBatchNorm2d) fromNpz).gateOpen(), layer + ": gate after load");
+            }
             assertSameState(layer + " via .npz", trained, fromNpz);
             assertSameState(layer + " via .npy folder", trained, fromDir);
 
