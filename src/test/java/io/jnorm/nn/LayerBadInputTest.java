@@ -80,6 +80,31 @@ class LayerBadInputTest {
         }
     }
 
+    static Stream<Arguments> singleValuePerChannel() {
+        return Stream.of(
+                Arguments.of("BatchNorm1d", (Supplier<Module>) () -> new BatchNorm1d(4), "BatchNorm1d(4)",
+                        new int[] {1, 4}),
+                Arguments.of("BatchNorm2d", (Supplier<Module>) () -> new BatchNorm2d(4), "BatchNorm2d(4)",
+                        new int[] {1, 4, 1, 1}),
+                Arguments.of("BatchChannelNorm2d", (Supplier<Module>) () -> BatchChannelNorm2d.builder(4).groups(2)
+                        .build(), "BatchChannelNorm2d(4", new int[] {1, 4, 1, 1}),
+                Arguments.of("UnifiedBatchNorm2d", (Supplier<Module>) () -> new UnifiedBatchNorm2d(4),
+                        "UnifiedBatchNorm2d", new int[] {1, 4, 1, 1}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("singleValuePerChannel")
+    void oneValuePerChannelInBatchNormTrainingIsRejectedAndLeavesTheStateAlone(String label,
+                                                                               Supplier<Module> factory, String name,
+                                                                               int[] shape) {
+        try (Module m = factory.get()) {
+            Map<String, double[]> before = values(m);
+            reject(m, Tensor.ones(DType.F32, shape), name, Arrays.toString(shape), "more than 1 value per channel");
+            Map<String, double[]> after = values(m);
+            before.forEach((k, v) -> assertArrayEquals(v, after.get(k), 0, label + ": " + k + " changed by a rejected call"));
+        }
+    }
+
     static Stream<Arguments> nonPositiveSizes() {
         return Stream.of(
                 Arguments.of("BatchNorm1d(0)", (Supplier<Module>) () -> new BatchNorm1d(0), new String[] {"0"}),
