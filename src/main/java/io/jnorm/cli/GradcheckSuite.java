@@ -236,17 +236,22 @@ public final class GradcheckSuite {
         }
         long start = System.nanoTime();
         try (Scope scope = Scope.open()) {
-            Rng rng = new Rng(c.seed());
-            Tensor[] inputs = new Tensor[c.inputs().size()];
-            for (int i = 0; i < inputs.length; i++) {
-                Input in = c.inputs().get(i);
-                inputs[i] = Tensor.fromDoubles(values(in, rng), in.shape(), dtype, device).requiresGrad(in.requiresGrad());
-            }
-            Gradcheck.Result r = Gradcheck.check(c.fn(), inputs);
+            Gradcheck.Result r = Gradcheck.check(c.fn(), inputs(c, device, dtype));
             return new Outcome(c, r.passed(), r.maxAbsError(), r.message(), millisSince(start));
         } catch (RuntimeException e) {
             return new Outcome(c, false, Double.NaN, "threw " + e, millisSince(start));
         }
+    }
+
+    /** The case's inputs with their seeded values (the same on every call), in the current scope. */
+    static Tensor[] inputs(Case c, Device device, DType dtype) {
+        Rng rng = new Rng(c.seed());
+        Tensor[] inputs = new Tensor[c.inputs().size()];
+        for (int i = 0; i < inputs.length; i++) {
+            Input in = c.inputs().get(i);
+            inputs[i] = Tensor.fromDoubles(values(in, rng), in.shape(), dtype, device).requiresGrad(in.requiresGrad());
+        }
+        return inputs;
     }
 
     private static long millisSince(long start) {

@@ -1,12 +1,16 @@
 package io.jnorm.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnorm.autograd.GradMode;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
+import io.jnorm.tensor.Scope;
+import io.jnorm.tensor.Tensor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +31,29 @@ class GradcheckSuiteTest {
         GradcheckSuite.Outcome o = GradcheckSuite.run(c, Device.CPU, DType.F64);
         assertTrue(o.passed(), c.op() + " " + c.description() + ": " + o.message());
         assertTrue(o.maxAbsError() < 1e-5, c.op() + " max|err| " + o.maxAbsError());
+    }
+
+    /**
+     * Finite differences call a case's function many times on the same inputs, so it must not
+     * change them (a training-mode norm must not update statistics it was given) and must give
+     * the same output every time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("standardCases")
+    void everyCaseLeavesItsInputsAloneAndRepeatsItsOutput(GradcheckSuite.Case c) {
+        try (Scope scope = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+            Tensor[] in = GradcheckSuite.inputs(c, Device.CPU, DType.F64);
+            double[][] before = new double[in.length][];
+            for (int i = 0; i < in.length; i++) {
+                before[i] = in[i].toDoubleArray();
+            }
+            double[] first = c.fn().apply(in).toDoubleArray();
+            double[] second = c.fn().apply(in).toDoubleArray();
+            assertArrayEquals(first, second, 0, c + ": a second call gives another output");
+            for (int i = 0; i < in.length; i++) {
+                assertArrayEquals(before[i], in[i].toDoubleArray(), 0, c + ": input " + i + " changed");
+            }
+        }
     }
 
     @Test
