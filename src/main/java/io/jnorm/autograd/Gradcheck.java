@@ -35,9 +35,20 @@ public final class Gradcheck {
     /**
      * @param fn     the function under test; it must not change its inputs
      * @param inputs float64 tensors; those with requiresGrad are checked
-     * @throws IllegalArgumentException when an input that requires grad is not float64, or none does
+     * @param eps    the finite-difference step, finite and &gt; 0
+     * @param atol   absolute tolerance, finite and ≥ 0
+     * @param rtol   relative tolerance, finite and ≥ 0
+     * @throws IllegalArgumentException when an input that requires grad is not float64, or none
+     *         does, or a step or tolerance is out of range (NaN would pass every comparison)
      */
     public static Result check(Function<Tensor[], Tensor> fn, Tensor[] inputs, double eps, double atol, double rtol) {
+        if (!(eps > 0) || Double.isInfinite(eps)) {
+            throw new IllegalArgumentException("gradcheck: eps must be finite and > 0, got " + eps);
+        }
+        if (!(atol >= 0) || !(rtol >= 0) || Double.isInfinite(atol) || Double.isInfinite(rtol)) {
+            throw new IllegalArgumentException("gradcheck: atol and rtol must be finite and >= 0, got atol " + atol
+                    + ", rtol " + rtol);
+        }
         boolean any = false;
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i].requiresGrad()) {

@@ -31,6 +31,19 @@ public final class Backends {
     }
 
     /**
+     * Registers a ready backend under its own device, one that has no backend yet (tests use
+     * this to give tensors a second device).
+     *
+     * @throws IllegalArgumentException when the device already has a backend
+     */
+    public static void register(Backend backend) {
+        Device d = backend.device();
+        if (BACKENDS.putIfAbsent(d, backend) != null) {
+            throw new IllegalArgumentException("Backends.register: device " + d + " already has a backend");
+        }
+    }
+
+    /**
      * @throws IllegalStateException saying why when no backend exists for the device
      */
     public static Backend of(Device device) {

@@ -68,9 +68,13 @@ final class GradcheckCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        // Columns as wide as the longest op name and description of this selection.
+        int opWidth = s.cases().stream().mapToInt(c -> c.op().length()).max().orElse(1);
+        int descWidth = s.cases().stream().mapToInt(c -> c.description().length()).max().orElse(1);
+        String caseColumns = "%-" + opWidth + "s %-" + descWidth + "s";
         if (list) {
             for (GradcheckSuite.Case c : s.cases()) {
-                out.printf("%-14s %s%n", c.op(), c.description());
+                out.printf(Locale.ROOT, "%-" + opWidth + "s %s%n", c.op(), c.description());
             }
             out.flush();
             return 0;
@@ -90,7 +94,7 @@ final class GradcheckCommand implements Callable<Integer> {
             outcomes.add(o);
             failed += o.passed() ? 0 : 1;
             if (!json) {
-                out.printf(Locale.ROOT, "%-14s %-34s max|err| %.1e  %s%n", c.op(), c.description(), o.maxAbsError(),
+                out.printf(Locale.ROOT, caseColumns + " max|err| %.1e  %s%n", c.op(), c.description(), o.maxAbsError(),
                         o.passed() ? "ok" : "FAIL");
                 if (!o.passed()) {
                     out.println("    " + o.message());

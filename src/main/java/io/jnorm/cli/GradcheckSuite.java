@@ -19,7 +19,8 @@ import java.util.function.Function;
 /**
  * A list of gradient checks, one {@link Case} per op and input geometry, shared by
  * {@code jnorm gradcheck} and the tests. {@link #standard()} is the catalogue of every
- * differentiable op in {@link Ops}; an op added there gets its cases here.
+ * differentiable op in {@link Ops} and of every normalization op in {@code io.jnorm.ops.norm}
+ * ({@link NormGradcheckCases}); an op added there gets its cases here.
  */
 public final class GradcheckSuite {
 
@@ -110,7 +111,10 @@ public final class GradcheckSuite {
         this.cases = List.copyOf(cases);
     }
 
-    /** Every op, with shapes small enough that the whole suite runs in seconds on the CPU. */
+    /**
+     * Every op and every normalization op in each of its modes, with shapes small enough that the
+     * whole suite runs in seconds on the CPU.
+     */
     public static GradcheckSuite standard() {
         List<Case> c = new ArrayList<>();
         Input pos23 = Input.of(2, 3).in(Domain.POSITIVE);
@@ -180,6 +184,9 @@ public final class GradcheckSuite {
         c.add(Case.of("log_softmax", "%s axis=1", x -> Ops.logSoftmax(x[0], 1), Input.of(2, 3, 4)));
         int[] targets = {0, 4, 2, 2};
         c.add(Case.of("cross_entropy", "%s targets=[0,4,2,2]", x -> Ops.crossEntropy(x[0], targets), Input.of(4, 5)));
+
+        // Every normalization layer's functional op, in each of its modes.
+        c.addAll(NormGradcheckCases.all());
         return new GradcheckSuite(c);
     }
 
@@ -229,17 +236,22 @@ public final class GradcheckSuite {
         }
         long start = System.nanoTime();
         try (Scope scope = Scope.open()) {
-            Rng rng = new Rng(c.seed());
-            Tensor[] inputs = new Tensor[c.inputs().size()];
-            for (int i = 0; i < inputs.length; i++) {
-                Input in = c.inputs().get(i);
-                inputs[i] = Tensor.fromDoubles(values(in, rng), in.shape(), dtype, device).requiresGrad(in.requiresGrad());
-            }
-            Gradcheck.Result r = Gradcheck.check(c.fn(), inputs);
+            Gradcheck.Result r = Gradcheck.check(c.fn(), inputs(c, device, dtype));
             return new Outcome(c, r.passed(), r.maxAbsError(), r.message(), millisSince(start));
         } catch (RuntimeException e) {
             return new Outcome(c, false, Double.NaN, "threw " + e, millisSince(start));
         }
+    }
+
+    /** The case's inputs with their seeded values (the same on every call), in the current scope. */
+    static Tensor[] inputs(Case c, Device device, DType dtype) {
+        Rng rng = new Rng(c.seed());
+        Tensor[] inputs = new Tensor[c.inputs().size()];
+        for (int i = 0; i < inputs.length; i++) {
+            Input in = c.inputs().get(i);
+            inputs[i] = Tensor.fromDoubles(values(in, rng), in.shape(), dtype, device).requiresGrad(in.requiresGrad());
+        }
+        return inputs;
     }
 
     private static long millisSince(long start) {

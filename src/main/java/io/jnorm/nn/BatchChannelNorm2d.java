@@ -58,9 +58,6 @@ public final class BatchChannelNorm2d extends Module {
         if (!(eps > 0) || Double.isInfinite(eps)) {
             throw new IllegalArgumentException(who() + ": eps must be positive and finite, got " + eps);
         }
-        if (dtype == null || device == null) {
-            throw new IllegalArgumentException(who() + ": dtype and device must be non-null");
-        }
         if (estimate) {
             registerModule("bn", new EstBatchNorm2d(channels, eps, b.rate, dtype, device));
         } else {
@@ -82,17 +79,7 @@ public final class BatchChannelNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
-        }
-        if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
-                    + " channels, expected " + channels);
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(who(), x, channels, dtype, device);
         if (!estimate && isTraining() && x.numel() / channels < 2) {
             throw new IllegalArgumentException(who() + ": the batch-norm stage needs more than 1 value per channel "
                     + "in training, got input " + x.shape() + " (N·H·W = " + x.numel() / channels
@@ -126,17 +113,16 @@ public final class BatchChannelNorm2d extends Module {
     }
 
     /** Optional settings of a {@link BatchChannelNorm2d}. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private int groups = 32;
         private double eps = 1e-5;
         private boolean estimate;
         private double rate = 0.1;
         private Double momentum = 0.1;
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super("BatchChannelNorm2d(" + channels + ")");
             this.channels = channels;
         }
 
@@ -165,16 +151,6 @@ public final class BatchChannelNorm2d extends Module {
         /** The BatchNorm2d stage's momentum, or null for a cumulative average (estimate off). */
         public Builder momentum(Double m) {
             momentum = m;
-            return this;
-        }
-
-        public Builder dtype(DType t) {
-            dtype = t;
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = d;
             return this;
         }
 

@@ -50,8 +50,8 @@ public final class BatchRenorm2d extends Module {
         if (!(momentum >= 0 && momentum <= 1)) {
             throw new IllegalArgumentException(who() + ": momentum must be in [0, 1], got " + momentum);
         }
-        if (schedule == null || b.dtype == null || b.device == null) {
-            throw new IllegalArgumentException(who() + ": schedule, dtype and device must be non-null");
+        if (schedule == null) {
+            throw new IllegalArgumentException(who() + ": schedule must be non-null");
         }
         Shape cs = Shape.of(channels);
         if (b.affine) {
@@ -74,17 +74,7 @@ public final class BatchRenorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
-        }
-        if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
-                    + " channels, expected " + channels);
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(who(), x, channels, dtype, device);
         Tensor w = parameter("weight");
         Tensor b = parameter("bias");
         if (!isTraining()) {
@@ -134,16 +124,15 @@ public final class BatchRenorm2d extends Module {
     }
 
     /** Optional settings of a {@link BatchRenorm2d}. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private double eps = 1e-5;
         private double momentum = 0.01;
         private boolean affine = true;
         private RenormSchedule schedule = RenormSchedule.paper();
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super("BatchRenorm2d(" + channels + ")");
             this.channels = channels;
         }
 
@@ -165,16 +154,6 @@ public final class BatchRenorm2d extends Module {
 
         public Builder schedule(RenormSchedule s) {
             schedule = s;
-            return this;
-        }
-
-        public Builder dtype(DType t) {
-            dtype = t;
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = d;
             return this;
         }
 

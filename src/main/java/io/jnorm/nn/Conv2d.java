@@ -3,8 +3,6 @@ package io.jnorm.nn;
 import io.jnorm.nn.init.Init;
 import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.WeightStandardization;
-import io.jnorm.tensor.DType;
-import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
@@ -64,18 +62,13 @@ public final class Conv2d extends Module {
     /**
      * @param x [N, in, H, W] of the weight's dtype and device
      * @return [N, out, OH, OW]
-     * @throws IllegalArgumentException naming this layer when x is not rank 4 or has the wrong channel count
+     * @throws IllegalArgumentException naming this layer when x is not rank 4, has the wrong channel count, or
+     *         another dtype or device than the weight
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
-        }
-        if (x.dim(1) != inChannels) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
-                    + " channels, expected " + inChannels);
-        }
         Tensor w = parameter("weight");
+        LayerChecks.nchw(who(), x, inChannels, w.dtype(), w.device());
         if (ws == null) {
             return Ops.conv2d(x, w, parameter("bias"), stride, padding, dilation, groups);
         }
@@ -109,8 +102,8 @@ public final class Conv2d extends Module {
             throw new IllegalArgumentException(who() + ": groups " + groups + " must be positive and divide in "
                     + inChannels + " and out " + outChannels);
         }
-        if (b.rng == null || b.dtype == null || b.device == null) {
-            throw new IllegalArgumentException(who() + ": rng, dtype and device must be non-null");
+        if (b.rng == null) {
+            throw new IllegalArgumentException(who() + ": rng must be non-null");
         }
         long fanIn = (long) (inChannels / groups) * kernel[0] * kernel[1];
         if (ws != null && ws.unbiased() && fanIn == 1) {
@@ -135,7 +128,7 @@ public final class Conv2d extends Module {
     }
 
     /** Optional settings of a {@link Conv2d}. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int in;
         private final int out;
         private final int[] kernel;
@@ -146,10 +139,9 @@ public final class Conv2d extends Module {
         private boolean bias = true;
         private WsPreset ws;
         private Rng rng = new Rng(0);
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int in, int out, int[] kernel) {
+            super("Conv2d(in=" + in + ", out=" + out + ")");
             this.in = in;
             this.out = out;
             this.kernel = kernel;
@@ -205,16 +197,6 @@ public final class Conv2d extends Module {
 
         public Builder rng(Rng r) {
             rng = r;
-            return this;
-        }
-
-        public Builder dtype(DType t) {
-            dtype = t;
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = d;
             return this;
         }
 

@@ -60,17 +60,7 @@ public final class EstBatchNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException(who() + ": input must be [N, C, H, W] (rank 4), got shape " + x.shape());
-        }
-        if (x.dim(1) != channels) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " has " + x.dim(1)
-                    + " channels, expected " + channels);
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(who(), x, channels, dtype, device);
         return BatchChannelNormOp.estimatedBatchNorm(x, parameter("weight"), parameter("bias"),
                 buffer("running_mean"), buffer("running_var"), rate(), isTraining(), eps);
     }

@@ -86,10 +86,7 @@ public final class GroupNorm extends Module {
     public Tensor forward(Tensor x) {
         NormChecks.minRank(who(), x, 2, "(N, C, *)");
         NormChecks.channels(who(), x, numChannels);
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.dtypeAndDevice(who(), x, dtype, device);
         NormChecks.groupNormSize(who(), x, numGroups);
         return NormOps.groupNorm(x, numGroups, weight(), bias(), eps);
     }

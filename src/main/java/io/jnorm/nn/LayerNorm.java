@@ -87,10 +87,7 @@ public final class LayerNorm extends Module {
     @Override
     public Tensor forward(Tensor x) {
         NormChecks.trailing(who(), x, normalizedShape);
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.dtypeAndDevice(who(), x, dtype, device);
         return NormOps.layerNorm(x, normalizedShape, weight(), bias(), eps);
     }
 

@@ -59,6 +59,8 @@ public final class Linear extends Module {
             throw new IllegalArgumentException("Linear(in=" + inFeatures + ", out=" + outFeatures
                     + "): input must end with an axis of " + inFeatures + ", got shape " + x.shape());
         }
+        LayerChecks.dtypeAndDevice("Linear(in=" + inFeatures + ", out=" + outFeatures + ")", x, weight().dtype(),
+                weight().device());
         return Ops.linear(x, weight(), bias());
     }
 

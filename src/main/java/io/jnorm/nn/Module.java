@@ -1,5 +1,6 @@
 package io.jnorm.nn;
 
+import io.jnorm.autograd.GradMode;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
@@ -74,19 +75,40 @@ public abstract class Module implements AutoCloseable, StateDictOwner {
         return t;
     }
 
-    /** Replaces a registered buffer's tensor (running statistics are updated by replacement). */
-    protected void setBuffer(String name, Tensor t) {
-        Tensor old = buffers.get(name);
-        if (old == null) {
+    /**
+     * Sets a registered buffer to {@code value}'s values. The values are copied INTO the
+     * buffer's existing tensor (on the buffer's device, without gradient tracking), so a
+     * {@link #stateDict()} taken earlier, an optimizer or a user holding the buffer keeps reading
+     * the current state. The module takes {@code value}: it is freed after the copy (unless it is
+     * the buffer itself).
+     *
+     * @throws IllegalArgumentException naming the layer and buffer when there is no such buffer,
+     *         or {@code value}'s shape or dtype differs from the buffer's
+     */
+    protected void setBuffer(String name, Tensor value) {
+        Tensor buffer = buffers.get(name);
+        if (buffer == null) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no buffer named '" + name + "'");
         }
+        if (value == buffer) {
+            return;
+        }
         if (integerBuffers.contains(name)) {
-            checkIntegerDtype(name, t);
+            checkIntegerDtype(name, value);
         }
-        buffers.put(name, Scope.escape(t));
-        if (old != t) {
-            old.close();
+        if (!value.shape().equals(buffer.shape()) || value.dtype() != buffer.dtype()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": buffer '" + name + "' is "
+                    + buffer.dtype() + " " + buffer.shape() + ", cannot set it from " + value.dtype() + " "
+                    + value.shape());
         }
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            Tensor src = value.device().equals(buffer.device()) ? value : value.to(buffer.device());
+            buffer.backend().copy(src, buffer);
+            if (src != value) {
+                src.close();
+            }
+        }
+        value.close();
     }
 
     private void checkIntegerDtype(String name, Tensor t) {
@@ -189,10 +211,10 @@ public abstract class Module implements AutoCloseable, StateDictOwner {
 
     /**
      * Parameters and buffers by dotted name in PyTorch's order. The values are this module's
-     * own tensors (not copies): read them, save them, but do not close them. Parameters stay
-     * the same tensors for the module's life; a buffer a layer replaces with {@link #setBuffer}
-     * (running statistics in training) is freed then, so take a fresh dictionary after a
-     * forward pass rather than holding an old one.
+     * own tensors (not copies): read them, save them, but do not close them. They stay the same
+     * tensors for the module's life (training updates running statistics, counters and gate
+     * state in place, and {@link #loadStateDict} copies into them), so a dictionary taken once
+     * always reads the current state.
      */
     @Override
     public Map<String, Tensor> stateDict() {

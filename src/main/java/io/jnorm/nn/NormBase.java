@@ -147,10 +147,7 @@ public abstract class NormBase extends Module {
      */
     protected void checkChannels(Tensor x) {
         NormChecks.channels(who(), x, numFeatures);
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(who() + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.dtypeAndDevice(who(), x, dtype, device);
     }
 
     /** A negative running variance would turn every eval output into NaN: refuse to load one. */

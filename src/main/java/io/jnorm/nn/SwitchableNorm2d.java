@@ -102,17 +102,16 @@ public final class SwitchableNorm2d extends Module {
     }
 
     /** Options of {@link SwitchableNorm2d}; every setter returns this builder. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private double eps = 1e-5;
         private double momentum = 0.9;
         private boolean movingAverage = true;
         private boolean usingBn = true;
         private boolean lastGamma;
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super(NAME + "(" + channels + ")");
             this.channels = channels;
         }
 
@@ -145,16 +144,6 @@ public final class SwitchableNorm2d extends Module {
             return this;
         }
 
-        public Builder dtype(DType d) {
-            dtype = java.util.Objects.requireNonNull(d, "dtype");
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = java.util.Objects.requireNonNull(d, "device");
-            return this;
-        }
-
         public SwitchableNorm2d build() {
             return new SwitchableNorm2d(this);
         }
@@ -166,19 +155,13 @@ public final class SwitchableNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4 || x.dim(1) != channels) {
-            throw new IllegalArgumentException(NAME + ": expected input [N, " + channels + ", H, W], got " + x.shape());
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(NAME + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(NAME, x, channels, dtype, device);
         boolean training = isTraining();
         SwitchableNormOps.Output out = SwitchableNormOps.switchableNorm2d(x, parameter("mean_weight"),
                 parameter("var_weight"), parameter("weight"), parameter("bias"),
                 buffer("running_mean"), buffer("running_var"), training, eps);
         if (training && usingBn) {
-            // setBuffer takes the new statistics out of the scope; the intermediates die with it.
+            // setBuffer copies the new statistics into the buffers; the intermediates die with the scope.
             try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
                 if (movingAverage) {
                     setBuffer("running_mean", blend(buffer("running_mean"), out.batchMean()));
@@ -289,6 +272,23 @@ public final class SwitchableNorm2d extends Module {
             }
         }
         m.children().values().forEach(child -> forEachBatchAverage(child, reset));
+    }
+
+    /**
+     * The batch-average sums feed the running statistics at the next finalize: a NaN or infinity
+     * there would poison them, so it is refused like one in the running statistics themselves.
+     */
+    @Override
+    protected void validateLoadedBuffer(String name, Tensor value) {
+        if (name.startsWith("batch_average_") && !name.equals("batch_average_count")) {
+            double[] v = value.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    throw new IllegalArgumentException(name + "[" + i + "] = " + v[i] + " is not finite (a sum the "
+                            + "next finalizeBatchAverage turns into running statistics)");
+                }
+            }
+        }
     }
 
     @Override

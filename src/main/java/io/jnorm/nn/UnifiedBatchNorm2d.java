@@ -166,7 +166,7 @@ public final class UnifiedBatchNorm2d extends Module {
     }
 
     /** Options of {@link UnifiedBatchNorm2d}, defaults from the co-author's code; setters return this builder. */
-    public static final class Builder {
+    public static final class Builder extends LayerBuilder<Builder> {
         private final int channels;
         private double eps = 1e-5;
         private Double momentum = 0.1;
@@ -179,10 +179,9 @@ public final class UnifiedBatchNorm2d extends Module {
         private boolean updateGateInEval = true;
         private ConvInit convInit = ConvInit.KAIMING_NORMAL_FAN_OUT;
         private Rng rng = new Rng(0);
-        private DType dtype = DType.F32;
-        private Device device = Device.CPU;
 
         private Builder(int channels) {
+            super(NAME + "(" + channels + ")");
             this.channels = channels;
         }
 
@@ -254,16 +253,6 @@ public final class UnifiedBatchNorm2d extends Module {
             return this;
         }
 
-        public Builder dtype(DType d) {
-            dtype = java.util.Objects.requireNonNull(d, "dtype");
-            return this;
-        }
-
-        public Builder device(Device d) {
-            device = java.util.Objects.requireNonNull(d, "device");
-            return this;
-        }
-
         public UnifiedBatchNorm2d build() {
             return new UnifiedBatchNorm2d(this);
         }
@@ -277,13 +266,7 @@ public final class UnifiedBatchNorm2d extends Module {
      */
     @Override
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4 || x.dim(1) != channels) {
-            throw new IllegalArgumentException(NAME + ": expected input [N, " + channels + ", H, W], got " + x.shape());
-        }
-        if (x.dtype() != dtype || !x.device().equals(device)) {
-            throw new IllegalArgumentException(NAME + ": input " + x.shape() + " is " + x.dtype() + " on " + x.device()
-                    + " but the layer is " + dtype + " on " + device);
-        }
+        LayerChecks.nchw(NAME, x, channels, dtype, device);
         boolean training = isTraining();
         double cos = movingCos();
         if (training || updateGateInEval) {

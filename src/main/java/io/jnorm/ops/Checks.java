@@ -26,6 +26,18 @@ public final class Checks {
         }
     }
 
+    /**
+     * The argument {@code arg} must be on the input's device and of its dtype; null passes. The
+     * message names the op, the argument, both shapes, dtypes and devices.
+     */
+    public static void sameDeviceAndDtypeAs(String op, String arg, Tensor t, Tensor input) {
+        if (t != null && (!t.device().equals(input.device()) || t.dtype() != input.dtype())) {
+            throw new IllegalArgumentException(op + ": dtype/device mismatch: " + arg + " " + t.shape() + " is "
+                    + t.dtype() + " on "
+                    + t.device() + " but input " + input.shape() + " is " + input.dtype() + " on " + input.device());
+        }
+    }
+
     public static void rank(String op, String arg, Tensor t, int expected) {
         if (t.rank() != expected) {
             throw new IllegalArgumentException(op + ": " + arg + " must have rank " + expected + ", got shape "

@@ -72,7 +72,8 @@ final class ConvOps {
                                    int groups) {
         Checks.rank(OP, "input", x, 4);
         Checks.rank(OP, "weight", w, 4);
-        Checks.sameDeviceAndDtype(OP, x, w, bias);
+        Checks.sameDeviceAndDtypeAs(OP, "weight", w, x);
+        Checks.sameDeviceAndDtypeAs(OP, "bias", bias, x);
         int[] st = Checks.pair(OP, "stride", stride);
         int[] pd = Checks.pair(OP, "padding", padding);
         int[] dl = Checks.pair(OP, "dilation", dilation);

@@ -46,7 +46,8 @@ final class LinalgOps {
 
     static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         String op = "linear";
-        Checks.sameDeviceAndDtype(op, x, w, bias);
+        Checks.sameDeviceAndDtypeAs(op, "weight", w, x);
+        Checks.sameDeviceAndDtypeAs(op, "bias", bias, x);
         Checks.rank(op, "weight", w, 2);
         if (x.rank() < 1) {
             throw new IllegalArgumentException(op + ": input must have rank >= 1, got shape " + x.shape());

@@ -98,8 +98,16 @@ public final class Tensor implements AutoCloseable {
         return randn(rng, Shape.of(dims), dtype, Device.CPU);
     }
 
-    /** Uniform values in [low, high) from a seeded generator. */
+    /**
+     * Uniform values in [low, high) from a seeded generator.
+     *
+     * @throws IllegalArgumentException when a bound is not finite or low &gt; high
+     */
     public static Tensor rand(Rng rng, double low, double high, Shape shape, DType dtype, Device device) {
+        if (!Double.isFinite(low) || !Double.isFinite(high) || low > high) {
+            throw new IllegalArgumentException("rand: bounds must be finite with low <= high, got [" + low + ", "
+                    + high + ") for shape " + shape);
+        }
         double[] v = new double[checkedNumel(shape, "rand")];
         for (int i = 0; i < v.length; i++) {
             v[i] = low + (high - low) * rng.nextUniform();

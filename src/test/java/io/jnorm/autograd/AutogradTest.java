@@ -89,6 +89,23 @@ class AutogradTest {
     }
 
     @Test
+    void gradcheckRejectsANonFiniteOrNonPositiveStepAndTolerance() {
+        Tensor x = Tensor.of(new double[] {0.3, -1.2}, 2).requiresGrad(true);
+        for (double eps : new double[] {0, -1e-6, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gradcheck.check(in -> Ops.mul(in[0], in[0]), new Tensor[] {x}, eps, 1e-5, 1e-3));
+            assertTrue(e.getMessage().contains("gradcheck") && e.getMessage().contains("eps")
+                    && e.getMessage().contains(String.valueOf(eps)), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Gradcheck.check(in -> Ops.mul(in[0], in[0]), new Tensor[] {x}, 1e-6, Double.NaN, 1e-3));
+        assertTrue(e.getMessage().contains("atol NaN"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gradcheck.check(in -> Ops.mul(in[0], in[0]), new Tensor[] {x}, 1e-6, 1e-5, -1));
+        assertTrue(e.getMessage().contains("rtol -1.0"), e.getMessage());
+    }
+
+    @Test
     void gradcheckCatchesAWrongBackward() {
         Tensor x = Tensor.of(new double[] {0.3, -1.2, 2.0}, 3).requiresGrad(true);
         // forward is x^2 but the recorded backward claims 3x

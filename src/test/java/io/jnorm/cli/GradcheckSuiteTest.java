@@ -1,12 +1,16 @@
 package io.jnorm.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnorm.autograd.GradMode;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
+import io.jnorm.tensor.Scope;
+import io.jnorm.tensor.Tensor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,11 +33,36 @@ class GradcheckSuiteTest {
         assertTrue(o.maxAbsError() < 1e-5, c.op() + " max|err| " + o.maxAbsError());
     }
 
+    /**
+     * Finite differences call a case's function many times on the same inputs, so it must not
+     * change them (a training-mode norm must not update statistics it was given) and must give
+     * the same output every time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("standardCases")
+    void everyCaseLeavesItsInputsAloneAndRepeatsItsOutput(GradcheckSuite.Case c) {
+        try (Scope scope = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+            Tensor[] in = GradcheckSuite.inputs(c, Device.CPU, DType.F64);
+            double[][] before = new double[in.length][];
+            for (int i = 0; i < in.length; i++) {
+                before[i] = in[i].toDoubleArray();
+            }
+            double[] first = c.fn().apply(in).toDoubleArray();
+            double[] second = c.fn().apply(in).toDoubleArray();
+            assertArrayEquals(first, second, 0, c + ": a second call gives another output");
+            for (int i = 0; i < in.length; i++) {
+                assertArrayEquals(before[i], in[i].toDoubleArray(), 0, c + ": input " + i + " changed");
+            }
+        }
+    }
+
     @Test
     void catalogueCoversTheRegisteredOpFamilies() {
         List<String> names = GradcheckSuite.standard().opNames();
         for (String op : List.of("add", "mul", "div", "exp", "log", "sum", "reshape", "conv2d", "max_pool2d",
-                "avg_pool2d", "matmul", "linear", "log_softmax", "cross_entropy", "mean", "var", "permute", "concat", "slice")) {
+                "avg_pool2d", "matmul", "linear", "log_softmax", "cross_entropy", "mean", "var", "permute", "concat", "slice",
+                "batch_norm", "group_norm", "layer_norm", "instance_norm", "weight_standardize", "batch_renorm",
+                "batch_channel_norm", "switchable_norm", "unified_batch_norm")) {
             assertTrue(names.contains(op), "catalogue lacks " + op + ": " + names);
         }
         Set<String> descriptions = new HashSet<>();

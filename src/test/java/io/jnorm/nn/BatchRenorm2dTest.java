@@ -1,6 +1,6 @@
 package io.jnorm.nn;
 
-import static io.jnorm.ops.norm.Close.assertClose;
+import static io.jnorm.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,6 +1,6 @@
 package io.jnorm.nn;
 
-import static io.jnorm.nn.Close.assertClose;
+import static io.jnorm.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -45,7 +45,7 @@ class LayersTest {
             Tensor y = lin.forward(x);
             assertEquals(Shape.of(2, 3, out), y.shape());
             double tol = dtype == DType.F64 ? 1e-14 : 1e-6;
-            assertClose(ref, y.toDoubleArray(), tol, tol, "linear forward");
+            assertClose("linear forward", ref, y.toDoubleArray(), tol, tol);
             assertEquals(bias ? List.of("weight", "bias") : List.of("weight"), List.copyOf(lin.stateDict().keySet()));
             if (!bias) {
                 assertNull(lin.bias());
@@ -147,7 +147,7 @@ class LayersTest {
                 }
             }
         }
-        assertClose(ref, y.toDoubleArray(), 1e-15, 1e-14, "avg pool");
+        assertClose("avg pool", ref, y.toDoubleArray(), 1e-15, 1e-14);
     }
 
     @Test
@@ -172,7 +172,7 @@ class LayersTest {
         assertArrayEquals(x.toDoubleArray(), y.toDoubleArray(), 0.0);
         Ops.sum(Ops.mul(y, y)).backward();
         assertEquals(x.shape(), x.grad().shape());
-        assertClose(Ops.mul(x, x.mul(0).add(2)).toDoubleArray(), x.grad().toDoubleArray(), 0, 0, "d sum(y^2)/dx");
+        assertClose("d sum(y^2)/dx", Ops.mul(x, x.mul(0).add(2)).toDoubleArray(), x.grad().toDoubleArray(), 0, 0);
     }
 
     @Test

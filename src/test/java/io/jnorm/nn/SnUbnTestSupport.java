@@ -7,45 +7,9 @@ import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.util.Arrays;
 
-/** Comparison and data helpers shared by the SN, UBN and micro-batch tests. */
+/** Data helpers shared by the SN, UBN and micro-batch tests (comparison: io.jnorm.testing.Close). */
 public final class SnUbnTestSupport {
     private SnUbnTestSupport() {
-    }
-
-    /**
-     * Asserts |actual - expected| <= atol + rtol·|expected| element by element; the failure
-     * message names the worst element, both values and the maximum difference.
-     */
-    public static void assertClose(String what, double[] expected, double[] actual, double atol, double rtol) {
-        if (expected.length != actual.length) {
-            throw new AssertionError(what + ": length " + actual.length + ", expected " + expected.length);
-        }
-        int worst = -1;
-        double worstExcess = 0;
-        double maxDiff = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double diff = Math.abs(actual[i] - expected[i]);
-            if (Double.isNaN(actual[i]) != Double.isNaN(expected[i])) {
-                diff = Double.POSITIVE_INFINITY;
-            } else if (Double.isNaN(diff)) {
-                diff = 0;
-            }
-            maxDiff = Math.max(maxDiff, diff);
-            double excess = diff - (atol + rtol * Math.abs(expected[i]));
-            if (excess > 0 && (worst < 0 || excess > worstExcess)) {
-                worst = i;
-                worstExcess = excess;
-            }
-        }
-        if (worst >= 0) {
-            throw new AssertionError(String.format("%s: worst element %d: actual %.17g, expected %.17g; "
-                            + "max |diff| %.3g > atol %.1g + rtol %.1g·|expected|",
-                    what, worst, actual[worst], expected[worst], maxDiff, atol, rtol));
-        }
-    }
-
-    public static void assertClose(String what, double[] expected, Tensor actual, double atol, double rtol) {
-        assertClose(what, expected, actual.toDoubleArray(), atol, rtol);
     }
 
     /** Seeded values with a per-channel offset and scale, so BN, LN and IN statistics all differ. */

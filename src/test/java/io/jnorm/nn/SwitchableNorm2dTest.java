@@ -1,6 +1,6 @@
 package io.jnorm.nn;
 
-import static io.jnorm.nn.SnUbnTestSupport.assertClose;
+import static io.jnorm.testing.Close.assertClose;
 import static io.jnorm.nn.SnUbnTestSupport.data;
 import static io.jnorm.nn.SnUbnTestSupport.seq;
 import static io.jnorm.nn.SnUbnTestSupport.tensor;

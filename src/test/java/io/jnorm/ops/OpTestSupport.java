@@ -7,6 +7,7 @@ import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.Arrays;
 import org.junit.jupiter.api.function.Executable;
 
@@ -36,33 +37,7 @@ final class OpTestSupport {
      * worst element and the largest difference.
      */
     static void assertClose(double[] expected, double[] actual, double atol, double rtol, String what) {
-        if (expected.length != actual.length) {
-            throw new AssertionError(what + ": " + actual.length + " values, expected " + expected.length);
-        }
-        int worst = -1;
-        double worstRatio = 1.0;
-        double maxDiff = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double diff = Math.abs(actual[i] - expected[i]);
-            boolean sameNaN = Double.isNaN(actual[i]) && Double.isNaN(expected[i]);
-            if (sameNaN || (Double.isInfinite(expected[i]) && actual[i] == expected[i])) {
-                continue;
-            }
-            if (Double.isNaN(diff)) {
-                diff = Double.POSITIVE_INFINITY;
-            }
-            maxDiff = Math.max(maxDiff, diff);
-            double ratio = diff / (atol + rtol * Math.abs(expected[i]));
-            if (ratio > worstRatio) {
-                worstRatio = ratio;
-                worst = i;
-            }
-        }
-        if (worst >= 0) {
-            throw new AssertionError(String.format("%s: worst element %d: actual %.12g, expected %.12g "
-                    + "(max |diff| %.3g, atol %.1g, rtol %.1g)", what, worst, actual[worst], expected[worst], maxDiff,
-                    atol, rtol));
-        }
+        Close.assertClose(what, expected, actual, atol, rtol);
     }
 
     static void assertClose(double[] expected, Tensor actual, String what) {

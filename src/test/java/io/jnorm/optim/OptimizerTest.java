@@ -1,6 +1,6 @@
 package io.jnorm.optim;
 
-import static io.jnorm.nn.Close.assertClose;
+import static io.jnorm.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -98,10 +98,10 @@ class OptimizerTest {
                 for (int i = 0; i < g.length; i++) {
                     ref[i] -= lr * g[i];
                 }
-                assertClose(ref, p.toDoubleArray(), atol(dtype), rtol(dtype), "SGD parameter after step " + step);
+                assertClose("SGD parameter after step " + step, ref, p.toDoubleArray(), atol(dtype), rtol(dtype));
                 if (momentum != 0) {
-                    assertClose(buf, opt.stateDict().get("state.0.momentum_buffer").toDoubleArray(), atol(dtype),
-                            rtol(dtype), "momentum buffer after step " + step);
+                    assertClose("momentum buffer after step " + step, buf,
+                            opt.stateDict().get("state.0.momentum_buffer").toDoubleArray(), atol(dtype), rtol(dtype));
                 }
             }
         }
@@ -142,11 +142,11 @@ class OptimizerTest {
                     double denom = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(beta2, t)) + eps;
                     ref[i] -= lr * mHat / denom;
                 }
-                assertClose(ref, p.toDoubleArray(), atol(dtype), rtol(dtype), "AdamW parameter after step " + t);
+                assertClose("AdamW parameter after step " + t, ref, p.toDoubleArray(), atol(dtype), rtol(dtype));
                 Map<String, Tensor> s = opt.stateDict();
                 assertEquals(t, s.get("state.0.step").item(), "step counter");
-                assertClose(m, s.get("state.0.exp_avg").toDoubleArray(), atol(dtype), rtol(dtype), "exp_avg");
-                assertClose(v, s.get("state.0.exp_avg_sq").toDoubleArray(), atol(dtype), rtol(dtype), "exp_avg_sq");
+                assertClose("exp_avg", m, s.get("state.0.exp_avg").toDoubleArray(), atol(dtype), rtol(dtype));
+                assertClose("exp_avg_sq", v, s.get("state.0.exp_avg_sq").toDoubleArray(), atol(dtype), rtol(dtype));
             }
             assertEquals(List.of("state.0.step"), List.copyOf(opt.integerStateKeys()));
         }

@@ -74,6 +74,15 @@ class TensorLifetimeTest {
         assertTrue(e.getMessage().contains("dtype"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Ops.sum(Tensor.zeros(DType.F64, 2), new int[] {2}, false));
         assertTrue(e.getMessage().contains("axis 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.arange(0, DType.F64));
+        assertTrue(e.getMessage().contains("arange") && e.getMessage().contains("0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Tensor.rand(new Rng(1), Double.NaN, 1, Shape.of(2), DType.F64, Device.CPU));
+        assertTrue(e.getMessage().contains("rand") && e.getMessage().contains("NaN") && e.getMessage().contains("[2]"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Tensor.rand(new Rng(1), 2, 1, Shape.of(2), DType.F64, Device.CPU));
+        assertTrue(e.getMessage().contains("low <= high") && e.getMessage().contains("[2.0, 1.0)"), e.getMessage());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static io.jnorm.backend.cpu.CpuBuffer.write;
 
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.tensor.Tensor;
+import java.util.function.IntBinaryOperator;
 
 /**
  * Reference kernels of Switchable Normalization: textbook loops in float64, rounded once on
@@ -37,18 +38,8 @@ final class CpuSwitchableNorm implements SwitchableNormKernels {
         }
         double[] meanLn = new double[n];
         double[] varLn = new double[n];
-        for (int s = 0; s < n; s++) {
-            double m = 0;
-            double t = 0;
-            for (int ch = 0; ch < c; ch++) {
-                int i = s * c + ch;
-                m += meanIn[i];
-                t += varIn[i] + meanIn[i] * meanIn[i];
-            }
-            m /= c;
-            meanLn[s] = m;
-            varLn[s] = t / c - m * m;
-        }
+        // LN pools a sample's channels, BN a channel's samples.
+        pool(meanIn, varIn, n, c, (sample, ch) -> sample * c + ch, meanLn, varLn);
         write(out.meanIn(), meanIn);
         write(out.varIn(), varIn);
         write(out.meanLn(), meanLn);
@@ -56,20 +47,31 @@ final class CpuSwitchableNorm implements SwitchableNormKernels {
         if (out.meanBn() != null) {
             double[] meanBn = new double[c];
             double[] varBn = new double[c];
-            for (int ch = 0; ch < c; ch++) {
-                double m = 0;
-                double t = 0;
-                for (int s = 0; s < n; s++) {
-                    int i = s * c + ch;
-                    m += meanIn[i];
-                    t += varIn[i] + meanIn[i] * meanIn[i];
-                }
-                m /= n;
-                meanBn[ch] = m;
-                varBn[ch] = t / n - m * m;
-            }
+            pool(meanIn, varIn, c, n, (ch, sample) -> sample * c + ch, meanBn, varBn);
             write(out.meanBn(), meanBn);
             write(out.varBn(), varBn);
+        }
+    }
+
+    /**
+     * The moments of a union of instances from theirs: for each of {@code sets} sets of
+     * {@code members} instances (instance {@code index(set, member)}), mean = the mean of the
+     * means, var = the mean of (var + mean²) minus mean², as the official code derives LN and BN
+     * statistics from IN statistics.
+     */
+    private static void pool(double[] meanIn, double[] varIn, int sets, int members, IntBinaryOperator index,
+                             double[] mean, double[] var) {
+        for (int g = 0; g < sets; g++) {
+            double m = 0;
+            double t = 0;
+            for (int k = 0; k < members; k++) {
+                int i = index.applyAsInt(g, k);
+                m += meanIn[i];
+                t += varIn[i] + meanIn[i] * meanIn[i];
+            }
+            m /= members;
+            mean[g] = m;
+            var[g] = t / members - m * m;
         }
     }
 

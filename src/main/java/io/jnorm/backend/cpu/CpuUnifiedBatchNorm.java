@@ -110,30 +110,12 @@ final class CpuUnifiedBatchNorm implements UnifiedBatchNormKernels {
     /** Depthwise cross-correlation with zero padding (k - 1)/2, plus the per-channel bias. */
     private static double[] depthwise(double[] xv, int nc, int c, int h, int w, double[] kernel, int k,
                                       double[] bias) {
-        int pad = (k - 1) / 2;
         double[] out = new double[xv.length];
-        for (int i = 0; i < nc; i++) {
-            int ch = i % c;
-            int base = i * h * w;
-            for (int r = 0; r < h; r++) {
-                for (int col = 0; col < w; col++) {
-                    double acc = bias[ch];
-                    for (int ki = 0; ki < k; ki++) {
-                        int rr = r + ki - pad;
-                        if (rr < 0 || rr >= h) {
-                            continue;
-                        }
-                        for (int kj = 0; kj < k; kj++) {
-                            int cc = col + kj - pad;
-                            if (cc >= 0 && cc < w) {
-                                acc += kernel[(ch * k + ki) * k + kj] * xv[base + rr * w + cc];
-                            }
-                        }
-                    }
-                    out[base + r * w + col] = acc;
-                }
-            }
+        int plane = h * w;
+        for (int p = 0; p < out.length; p++) {
+            out[p] = bias[(p / plane) % c];
         }
+        CpuConvs.forEachDepthwiseTap(nc / c, c, h, w, k, (yi, xi, wi) -> out[yi] += kernel[wi] * xv[xi]);
         return out;
     }
 
@@ -209,31 +191,14 @@ final class CpuUnifiedBatchNorm implements UnifiedBatchNormKernels {
      */
     private static void depthwiseBackward(double[] dz, double[] xh, int nc, int c, int h, int w, double[] kernel,
                                           int k, double[] dx, double[] dk, double[] db) {
-        int pad = (k - 1) / 2;
-        for (int i = 0; i < nc; i++) {
-            int ch = i % c;
-            int base = i * h * w;
-            for (int r = 0; r < h; r++) {
-                for (int col = 0; col < w; col++) {
-                    double gz = dz[base + r * w + col];
-                    db[ch] += gz;
-                    for (int ki = 0; ki < k; ki++) {
-                        int rr = r + ki - pad;
-                        if (rr < 0 || rr >= h) {
-                            continue;
-                        }
-                        for (int kj = 0; kj < k; kj++) {
-                            int cc = col + kj - pad;
-                            if (cc >= 0 && cc < w) {
-                                int tap = (ch * k + ki) * k + kj;
-                                dk[tap] += gz * xh[base + rr * w + cc];
-                                dx[base + rr * w + cc] += gz * kernel[tap];
-                            }
-                        }
-                    }
-                }
-            }
+        int plane = h * w;
+        for (int p = 0; p < dz.length; p++) {
+            db[(p / plane) % c] += dz[p];
         }
+        CpuConvs.forEachDepthwiseTap(nc / c, c, h, w, k, (yi, xi, wi) -> {
+            dk[wi] += dz[yi] * xh[xi];
+            dx[xi] += dz[yi] * kernel[wi];
+        });
     }
 
     @Override

@@ -48,10 +48,7 @@ public final class BatchChannelNormOp {
         if (estMean == null || estVar == null) {
             throw new IllegalArgumentException(op + ": estMean and estVar are required (input " + x.shape() + ")");
         }
-        NormChecks.perChannel(op, "estMean", estMean, x, c);
-        NormChecks.perChannel(op, "estVar", estVar, x, c);
-        NormChecks.perChannel(op, "weight", weight, x, c);
-        NormChecks.perChannel(op, "bias", bias, x, c);
+        NormChecks.statsAndAffine(op, x, c, "estMean", estMean, "estVar", estVar, weight, bias);
         NormChecks.eps(op, eps);
         if (!(rate >= 0 && rate <= 1)) {
             throw new IllegalArgumentException(op + ": rate must be in [0, 1], got " + rate);

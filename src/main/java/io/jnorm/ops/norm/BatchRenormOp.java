@@ -3,7 +3,6 @@ package io.jnorm.ops.norm;
 import io.jnorm.autograd.Autograd;
 import io.jnorm.autograd.GradMode;
 import io.jnorm.backend.BatchRenormKernels;
-import io.jnorm.backend.NormKernels;
 import io.jnorm.backend.NormLayout;
 import io.jnorm.ops.Checks;
 import io.jnorm.tensor.Shape;
@@ -55,22 +54,16 @@ public final class BatchRenormOp {
                              double rmax, double dmax, double momentum, double eps) {
         String op = "batchRenorm";
         NormLayout layout = validate(op, x, gamma, beta, eps);
-        channelVector(op, "movingMean", movingMean, x);
-        channelVector(op, "movingStd", movingStd, x);
-        if (movingMean == null || movingStd == null) {
-            throw new IllegalArgumentException(op + ": training needs movingMean and movingStd (input " + x.shape()
-                    + ")");
-        }
+        channelVectors(op, "training", "movingMean", movingMean, "movingStd", movingStd, x);
         limits(op, rmax, dmax);
         if (!(momentum >= 0 && momentum <= 1)) {
             throw new IllegalArgumentException(op + ": momentum must be in [0, 1], got " + momentum);
         }
         Shape cs = Shape.of(layout.c());
-        NormKernels nk = x.backend().norms();
         BatchRenormKernels bk = x.backend().batchRenorm();
-        Tensor mean = Tensor.zeros(cs, x.dtype(), x.device());
-        Tensor var = Tensor.zeros(cs, x.dtype(), x.device());
-        nk.moments(x, layout, mean, var);
+        Tensor[] moments = moments(x, layout);
+        Tensor mean = moments[0];
+        Tensor var = moments[1];
         Tensor r = Tensor.zeros(cs, x.dtype(), x.device());
         Tensor d = Tensor.zeros(cs, x.dtype(), x.device());
         bk.correction(mean, var, movingMean, movingStd, eps, rmax, dmax, r, d);
@@ -95,15 +88,10 @@ public final class BatchRenormOp {
     public static Tensor trainWithCorrection(Tensor x, Tensor gamma, Tensor beta, Tensor r, Tensor d, double eps) {
         String op = "batchRenorm";
         NormLayout layout = validate(op, x, gamma, beta, eps);
-        channelVector(op, "r", r, x);
-        channelVector(op, "d", d, x);
-        if (r == null || d == null) {
-            throw new IllegalArgumentException(op + ": r and d are required (input " + x.shape() + ")");
-        }
-        Shape cs = Shape.of(layout.c());
-        Tensor mean = Tensor.zeros(cs, x.dtype(), x.device());
-        Tensor var = Tensor.zeros(cs, x.dtype(), x.device());
-        x.backend().norms().moments(x, layout, mean, var);
+        channelVectors(op, "training with a given correction", "r", r, "d", d, x);
+        Tensor[] moments = moments(x, layout);
+        Tensor mean = moments[0];
+        Tensor var = moments[1];
         Tensor rc = snapshot(r);
         Tensor dc = snapshot(d);
         Tensor y = normalizeWithCorrection(op, x, layout, mean, var, gamma, beta, rc, dc, eps);
@@ -118,11 +106,7 @@ public final class BatchRenormOp {
     public static Tensor eval(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingStd, double eps) {
         String op = "batchRenorm";
         NormLayout layout = validate(op, x, gamma, beta, eps);
-        channelVector(op, "movingMean", movingMean, x);
-        channelVector(op, "movingStd", movingStd, x);
-        if (movingMean == null || movingStd == null) {
-            throw new IllegalArgumentException(op + ": eval needs movingMean and movingStd (input " + x.shape() + ")");
-        }
+        channelVectors(op, "eval", "movingMean", movingMean, "movingStd", movingStd, x);
         Shape cs = Shape.of(layout.c());
         // Copies, so that later in-place updates of the moving statistics cannot change the backward.
         Tensor mean = snapshot(movingMean);
@@ -208,12 +192,32 @@ public final class BatchRenormOp {
         }
     }
 
+    /** The batch mean and biased variance per channel, [C] each. */
+    private static Tensor[] moments(Tensor x, NormLayout layout) {
+        Shape cs = Shape.of(layout.c());
+        Tensor mean = Tensor.zeros(cs, x.dtype(), x.device());
+        Tensor var = Tensor.zeros(cs, x.dtype(), x.device());
+        x.backend().norms().moments(x, layout, mean, var);
+        return new Tensor[] {mean, var};
+    }
+
+    /** Two per-channel vectors that {@code mode} requires: both given, [C], on x's device and dtype. */
+    private static void channelVectors(String op, String mode, String nameA, Tensor a, String nameB, Tensor b,
+                                       Tensor x) {
+        channelVector(op, nameA, a, x);
+        channelVector(op, nameB, b, x);
+        if (a == null || b == null) {
+            throw new IllegalArgumentException(op + ": " + mode + " needs " + nameA + " and " + nameB + " (input "
+                    + x.shape() + ")");
+        }
+    }
+
     /** A per-channel vector must be [C] on x's device and dtype (null passes). */
     static void channelVector(String op, String arg, Tensor t, Tensor x) {
         if (t == null) {
             return;
         }
-        Checks.sameDeviceAndDtype(op, x, t);
+        Checks.sameDeviceAndDtypeAs(op, arg, t, x);
         if (t.rank() != 1 || t.dim(0) != x.dim(1)) {
             throw new IllegalArgumentException(op + ": " + arg + " must have shape [" + x.dim(1) + "] for input "
                     + x.shape() + ", got " + t.shape());

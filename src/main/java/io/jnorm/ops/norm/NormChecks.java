@@ -1,5 +1,6 @@
 package io.jnorm.ops.norm;
 
+import io.jnorm.ops.Checks;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.util.Arrays;
@@ -55,7 +56,19 @@ public final class NormChecks {
             throw new IllegalArgumentException(who + ": " + arg + " must have shape [" + c + "] (one value per channel of input "
                     + x.shape() + "), got " + t.shape());
         }
-        sameKind(who, arg, t, x);
+        Checks.sameDeviceAndDtypeAs(who, arg, t, x);
+    }
+
+    /**
+     * The per-channel arguments of a batch-style normalization: statistics (named as the op
+     * calls them) and affine, each [c] on x's device and dtype or null.
+     */
+    public static void statsAndAffine(String who, Tensor x, int c, String meanName, Tensor mean, String varName,
+                                      Tensor var, Tensor weight, Tensor bias) {
+        perChannel(who, meanName, mean, x, c);
+        perChannel(who, varName, var, x, c);
+        perChannel(who, "weight", weight, x, c);
+        perChannel(who, "bias", bias, x, c);
     }
 
     /** A tensor of exactly {@code shape} on x's device and dtype; null passes. */
@@ -67,14 +80,7 @@ public final class NormChecks {
             throw new IllegalArgumentException(who + ": " + arg + " must have shape " + shape + " for input "
                     + x.shape() + ", got " + t.shape());
         }
-        sameKind(who, arg, t, x);
-    }
-
-    private static void sameKind(String who, String arg, Tensor t, Tensor x) {
-        if (!t.device().equals(x.device()) || t.dtype() != x.dtype()) {
-            throw new IllegalArgumentException(who + ": " + arg + " is " + t.dtype() + " on " + t.device()
-                    + " but input " + x.shape() + " is " + x.dtype() + " on " + x.device());
-        }
+        Checks.sameDeviceAndDtypeAs(who, arg, t, x);
     }
 
     /** Both running statistics or neither. */

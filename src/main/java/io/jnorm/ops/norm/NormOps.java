@@ -45,10 +45,7 @@ public final class NormOps {
         NormChecks.minRank(op, x, 2, "(N, C, *)");
         int c = x.dim(1);
         NormChecks.bothOrNeither(op, runningMean, runningVar);
-        NormChecks.perChannel(op, "runningMean", runningMean, x, c);
-        NormChecks.perChannel(op, "runningVar", runningVar, x, c);
-        NormChecks.perChannel(op, "weight", weight, x, c);
-        NormChecks.perChannel(op, "bias", bias, x, c);
+        NormChecks.statsAndAffine(op, x, c, "runningMean", runningMean, "runningVar", runningVar, weight, bias);
         NormChecks.eps(op, eps);
         NormLayout layout = NormLayout.perChannel(x.dim(0), c, (int) x.shape().numel(2, x.rank()));
         if (!training) {
@@ -147,10 +144,7 @@ public final class NormOps {
         int c = x.dim(1);
         int l = (int) x.shape().numel(2, x.rank());
         NormChecks.bothOrNeither(op, runningMean, runningVar);
-        NormChecks.perChannel(op, "runningMean", runningMean, x, c);
-        NormChecks.perChannel(op, "runningVar", runningVar, x, c);
-        NormChecks.perChannel(op, "weight", weight, x, c);
-        NormChecks.perChannel(op, "bias", bias, x, c);
+        NormChecks.statsAndAffine(op, x, c, "runningMean", runningMean, "runningVar", runningVar, weight, bias);
         NormChecks.eps(op, eps);
         if (!useInputStats) {
             if (runningMean == null) {

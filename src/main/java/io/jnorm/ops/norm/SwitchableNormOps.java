@@ -56,8 +56,8 @@ public final class SwitchableNormOps {
         Stats stats = allocateStats(x, bn && training);
         k.statistics(x, stats);
         if (bn && !training) {
-            // Copies, so a later training step that replaces the module's running buffers
-            // cannot free what this node's backward still reads.
+            // Copies, so a later training step that updates the module's running buffers in
+            // place cannot change what this node's backward reads.
             Tensor rm = Tensor.zeros(runningMean.shape(), x.dtype(), x.device());
             Tensor rv = Tensor.zeros(runningVar.shape(), x.dtype(), x.device());
             x.backend().copy(runningMean, rm);
@@ -133,7 +133,10 @@ public final class SwitchableNormOps {
         Checks.shape(OP, "varLogits", varLogits, meanLogits.shape());
         Checks.shape(OP, "gamma", gamma, Shape.of(c));
         Checks.shape(OP, "beta", beta, Shape.of(c));
-        Checks.sameDeviceAndDtype(OP, x, meanLogits, varLogits, gamma, beta);
+        Checks.sameDeviceAndDtypeAs(OP, "meanLogits", meanLogits, x);
+        Checks.sameDeviceAndDtypeAs(OP, "varLogits", varLogits, x);
+        Checks.sameDeviceAndDtypeAs(OP, "gamma", gamma, x);
+        Checks.sameDeviceAndDtypeAs(OP, "beta", beta, x);
         if (terms == 3 && !training) {
             if (runningMean == null || runningVar == null) {
                 throw new IllegalArgumentException(OP + ": evaluation with BN mixed needs runningMean and runningVar "
@@ -141,7 +144,8 @@ public final class SwitchableNormOps {
             }
             Checks.shape(OP, "runningMean", runningMean, Shape.of(c));
             Checks.shape(OP, "runningVar", runningVar, Shape.of(c));
-            Checks.sameDeviceAndDtype(OP, x, runningMean, runningVar);
+            Checks.sameDeviceAndDtypeAs(OP, "runningMean", runningMean, x);
+            Checks.sameDeviceAndDtypeAs(OP, "runningVar", runningVar, x);
         }
         if (!Double.isFinite(eps) || eps < 0) {
             throw new IllegalArgumentException(OP + ": eps must be finite and >= 0, got " + eps);

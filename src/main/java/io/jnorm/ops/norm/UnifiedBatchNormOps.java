@@ -160,7 +160,11 @@ public final class UnifiedBatchNormOps {
         Checks.shape(OP, "centerWeight", centerWeight, cs);
         Checks.shape(OP, "scaleWeight", scaleWeight, cs);
         Checks.shape(OP, "scaleBias", scaleBias, cs);
-        Checks.sameDeviceAndDtype(OP, x, centerWeight, scaleWeight, scaleBias, convWeight, convBias);
+        Checks.sameDeviceAndDtypeAs(OP, "centerWeight", centerWeight, x);
+        Checks.sameDeviceAndDtypeAs(OP, "scaleWeight", scaleWeight, x);
+        Checks.sameDeviceAndDtypeAs(OP, "scaleBias", scaleBias, x);
+        Checks.sameDeviceAndDtypeAs(OP, "convWeight", convWeight, x);
+        Checks.sameDeviceAndDtypeAs(OP, "convBias", convBias, x);
         if ((convWeight == null) != (convBias == null)) {
             throw new IllegalArgumentException(OP + ": convWeight and convBias must both be given or both be null, got "
                     + (convWeight == null ? "null" : convWeight.shape()) + " and "
@@ -188,7 +192,8 @@ public final class UnifiedBatchNormOps {
             }
             Checks.shape(OP, "runningMean", runningMean, cs);
             Checks.shape(OP, "runningVar", runningVar, cs);
-            Checks.sameDeviceAndDtype(OP, x, runningMean, runningVar);
+            Checks.sameDeviceAndDtypeAs(OP, "runningMean", runningMean, x);
+            Checks.sameDeviceAndDtypeAs(OP, "runningVar", runningVar, x);
         }
         if (!(eps > 0) || !Double.isFinite(eps)) {
             throw new IllegalArgumentException(OP + ": eps must be finite and > 0, got " + eps);

@@ -11,6 +11,7 @@ import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -13,13 +13,16 @@ import io.jnorm.nn.GroupNorm;
 import io.jnorm.nn.InstanceNorm2d;
 import io.jnorm.nn.LayerNorm;
 import io.jnorm.nn.Module;
+import io.jnorm.nn.NormBase;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.List;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
 /** Defaults, state names, mode logic and the equivalences between layers that PyTorch has. */
@@ -228,44 +231,66 @@ class NormModulesTest {
         }
     }
 
-    @Test
-    void nanInInstanceNormStaysInItsInstance() {
-        try (Scope s = Scope.open(); InstanceNorm2d in = new InstanceNorm2d(3, 1e-5, 0.1, true, true, DType.F64, CPU)) {
-            double[] xv = randn(15, 2, 3, 2, 2).toDoubleArray();
-            xv[(0 * 3 + 1) * 4 + 2] = Double.NaN;
-            Tensor x = Tensor.fromDoubles(xv, Shape.of(2, 3, 2, 2), DType.F64, CPU).requiresGrad(true);
-            Tensor y = in.forward(x);
-            y.backward(randn(16, 2, 3, 2, 2));
-            double[] yv = y.toDoubleArray();
-            double[] dx = x.grad().toDoubleArray();
-            for (int i = 0; i < yv.length; i++) {
-                boolean inInstance = i / 4 == 1;
-                assertEquals(inInstance, Double.isNaN(yv[i]), "y NaN exactly in instance (0, 1), index " + i);
-                assertEquals(inInstance, Double.isNaN(dx[i]), "dx NaN exactly in instance (0, 1), index " + i);
-            }
-            assertTrue(Double.isNaN(in.runningMean().get(1)) && !Double.isNaN(in.runningMean().get(0)));
-            assertTrue(Double.isNaN(in.weight().grad().get(1)) && !Double.isNaN(in.weight().grad().get(2)));
-            assertFalse(Double.isNaN(in.bias().grad().get(1)), "dbias = Σ dy does not see x");
+    /**
+     * A layer in training or evaluation mode, and the flat indices of y, of dx and of dweight a
+     * NaN spreads to.
+     */
+    private record NanCase(Module layer, boolean training, IntPredicate yCovered, IntPredicate dxCovered,
+                           IntPredicate weightCovered) {
+        NanCase(Module layer, IntPredicate covered, IntPredicate weightCovered) {
+            this(layer, true, covered, covered, weightCovered);
         }
     }
 
+    /**
+     * The spec's NaN rows for training BN, GN, LN and IN: a NaN at (n=0, c=1, l=2) of a
+     * (2, 4, 2, 2) input spreads over exactly the set its statistic covers (BN: channel 1 of
+     * every sample; GN with 2 groups: sample 0, channels 0-1; LN over (C, H, W): all of sample 0;
+     * IN: instance (0, 1)), in y and in dx, and nowhere else; dweight is NaN where a covered x̂
+     * reaches it, dbias = Σ dy never is, and only channel 1 of the running statistics turns NaN.
+     * In evaluation BN normalizes each element alone: only that y is NaN, dx = dy·w·rstd never.
+     */
     @Test
-    void nanInEvalBatchNormStaysInItsElement() {
-        try (Scope s = Scope.open(); BatchNorm2d bn = new BatchNorm2d(2, DType.F64, CPU)) {
-            bn.eval();
-            double[] xv = randn(17, 2, 2, 2, 2).toDoubleArray();
-            xv[5] = Double.NaN;
-            Tensor x = Tensor.fromDoubles(xv, Shape.of(2, 2, 2, 2), DType.F64, CPU).requiresGrad(true);
-            Tensor y = bn.forward(x);
-            y.backward(randn(18, 2, 2, 2, 2));
-            double[] yv = y.toDoubleArray();
-            double[] dx = x.grad().toDoubleArray();
-            for (int i = 0; i < yv.length; i++) {
-                assertEquals(i == 5, Double.isNaN(yv[i]), "y index " + i);
-                assertFalse(Double.isNaN(dx[i]), "eval dx = dy·w·rstd does not see x, index " + i);
+    void nanInTrainingStaysInTheSetItsStatisticCovers() {
+        int nan = (0 * 4 + 1) * 4 + 2;
+        List<NanCase> cases = List.of(
+                new NanCase(new BatchNorm2d(4, DType.F64, CPU), i -> (i / 4) % 4 == 1, c -> c == 1),
+                new NanCase(new GroupNorm(2, 4, 1e-5, true, DType.F64, CPU), i -> i / 16 == 0 && (i / 4) % 4 < 2,
+                        c -> c < 2),
+                new NanCase(new LayerNorm(new int[] {4, 2, 2}, 1e-5, true, DType.F64, CPU), i -> i / 16 == 0,
+                        e -> true),
+                new NanCase(new InstanceNorm2d(4, 1e-5, 0.1, true, true, DType.F64, CPU), i -> i / 4 == 1,
+                        c -> c == 1),
+                new NanCase(new BatchNorm2d(4, DType.F64, CPU).eval(), false, i -> i == nan, i -> false,
+                        c -> c == 1));
+        for (NanCase k : cases) {
+            try (Scope s = Scope.open(); Module m = k.layer()) {
+                double[] xv = randn(19, 2, 4, 2, 2).toDoubleArray();
+                xv[nan] = Double.NaN;
+                Tensor x = Tensor.fromDoubles(xv, Shape.of(2, 4, 2, 2), DType.F64, CPU).requiresGrad(true);
+                Tensor y = m.forward(x);
+                y.backward(randn(20, 2, 4, 2, 2));
+                double[] yv = y.toDoubleArray();
+                double[] dx = x.grad().toDoubleArray();
+                String mode = k.training() ? " train" : " eval";
+                for (int i = 0; i < yv.length; i++) {
+                    assertEquals(k.yCovered().test(i), Double.isNaN(yv[i]), m + mode + ": y NaN at index " + i);
+                    assertEquals(k.dxCovered().test(i), Double.isNaN(dx[i]), m + mode + ": dx NaN at index " + i);
+                }
+                double[] dw = m.parameter("weight").grad().toDoubleArray();
+                for (int i = 0; i < dw.length; i++) {
+                    assertEquals(k.weightCovered().test(i), Double.isNaN(dw[i]), m + ": dweight NaN at index " + i);
+                }
+                for (double v : m.parameter("bias").grad().toDoubleArray()) {
+                    assertFalse(Double.isNaN(v), m + ": dbias = Σ dy does not see x");
+                }
+                if (k.training() && m instanceof NormBase nb && nb.trackRunningStats()) {
+                    for (int c = 0; c < 4; c++) {
+                        assertEquals(c == 1, Double.isNaN(nb.runningMean().get(c)), m + ": running_mean[" + c + "]");
+                        assertEquals(c == 1, Double.isNaN(nb.runningVar().get(c)), m + ": running_var[" + c + "]");
+                    }
+                }
             }
-            assertTrue(Double.isNaN(bn.weight().grad().get(1)), "dweight of the NaN's channel");
-            assertFalse(Double.isNaN(bn.weight().grad().get(0)));
         }
     }
 

@@ -14,6 +14,7 @@ import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

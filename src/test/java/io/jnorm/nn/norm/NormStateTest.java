@@ -19,6 +19,7 @@ import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

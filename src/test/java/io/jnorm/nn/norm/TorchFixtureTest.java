@@ -17,6 +17,7 @@ import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;

@@ -1,9 +1,8 @@
 package io.jnorm.ops.norm;
 
+import static io.jnorm.ops.norm.Norm2LifetimeTest.leftBehind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import io.jnorm.autograd.GradMode;
 import io.jnorm.nn.Module;
 import io.jnorm.nn.SwitchableNorm2d;
 import io.jnorm.nn.UnifiedBatchNorm2d;
@@ -11,7 +10,6 @@ import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,14 +17,6 @@ import org.junit.jupiter.api.Test;
  * only what they return (on a GPU every extra tensor is device memory held until the scope ends).
  */
 class SnUbnLifetimeTest {
-
-    static int leftBehind(Supplier<Object> op) {
-        try (Scope scope = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            int before = scope.size();
-            assertNotNull(op.get());
-            return scope.size() - before;
-        }
-    }
 
     @Test
     void opsWithoutGradientKeepOnlyTheirOutputs() {

@@ -10,6 +10,7 @@ import io.jnorm.nn.SnUbnTestSupport;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -82,7 +83,7 @@ class UnifiedBatchNormOpsTest {
             double var = (i / 4) % 2 == 0 ? 1.5 : 0.5;
             expected[i] = g[i] * s / Math.sqrt(var + 1e-5);
         }
-        SnUbnTestSupport.assertClose("dx with the forward's running var", expected, x.grad(), 1e-14, 1e-12);
+        Close.assertClose("dx with the forward's running var", expected, x.grad(), 1e-14, 1e-12);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.jnorm.ops.norm;
 
-import static io.jnorm.ops.norm.Close.assertClose;
+import static io.jnorm.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +13,7 @@ import io.jnorm.tensor.Rng;
 import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
+import io.jnorm.testing.Close;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
