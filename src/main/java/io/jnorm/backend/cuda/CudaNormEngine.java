@@ -18,10 +18,11 @@ import io.jnorm.tensor.DType;
  *   backward       train fused: 1; train streaming: norm_bwd_sums + norm_bwd_dx (2), plus
  *                  norm_bwd_channel for per-group dweight / dbias (3); eval: norm_bwd_channel (1)
  * </pre>
- * A small device workspace (grid partials, tickets that the kernels reset to 0 after use) is
- * kept between calls and grown on demand; launches are stream-ordered, so reuse is safe.
+ * A call that needs grid partials or tickets takes them from the backend's caching allocator and
+ * releases them before returning: launches are stream-ordered, so the next owner's kernels run
+ * after this call's. Tickets are zeroed once per call (the kernels leave them at 0 again).
  */
-final class CudaNormEngine implements AutoCloseable {
+final class CudaNormEngine {
 
     /**
      * A running-statistics update folded into a forward: {@code instances} blocks of C batch
@@ -34,20 +35,22 @@ final class CudaNormEngine implements AutoCloseable {
     }
 
     private final GpuDriver driver;
+    private final CachingAllocator allocator;
     private final CudaNormPtx ptx;
     private final CudaNormPlan plan;
+    /** The current call's workspace (grid partials) and zeroed tickets, released when it returns. */
     private DevicePointer scratch;
     private DevicePointer tickets;
-    private boolean closed;
 
-    CudaNormEngine(GpuDriver driver) {
-        this(driver, CudaNormPlan.DEFAULT);
+    CudaNormEngine(PtxModules modules, CachingAllocator allocator) {
+        this(modules, allocator, CudaNormPlan.DEFAULT);
     }
 
     /** With a non-default plan: tests shrink it so that small tensors take every path. */
-    CudaNormEngine(GpuDriver driver, CudaNormPlan plan) {
-        this.driver = driver;
-        this.ptx = new CudaNormPtx(driver);
+    CudaNormEngine(PtxModules modules, CachingAllocator allocator, CudaNormPlan plan) {
+        this.driver = modules.driver();
+        this.allocator = allocator;
+        this.ptx = new CudaNormPtx(modules);
         this.plan = plan;
     }
 
@@ -64,6 +67,16 @@ final class CudaNormEngine implements AutoCloseable {
      * running update when {@code running} is given.
      */
     synchronized void forwardTrain(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
+                                   DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
+                                   Running running) {
+        try {
+            forwardTrainLaunches(t, layout, x, w, b, y, mean, var, eps, running);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void forwardTrainLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
                                    DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
                                    Running running) {
         CudaNormGeometry g = CudaNormGeometry.of(layout);
@@ -96,6 +109,14 @@ final class CudaNormEngine implements AutoCloseable {
 
     /** Batch mean and biased variance only (streaming Welford kernel). */
     synchronized void moments(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
+        try {
+            momentsLaunches(t, layout, x, mean, var);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void momentsLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         int chunk = plan.chunk(t);
@@ -127,6 +148,16 @@ final class CudaNormEngine implements AutoCloseable {
 
     /** Gradients of normalize (see {@link io.jnorm.backend.NormKernels#normalizeBackward}). */
     synchronized void backward(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                               DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                               DevicePointer dx, DevicePointer dw, DevicePointer db) {
+        try {
+            backwardLaunches(t, layout, dy, x, mean, var, eps, w, statsFromInput, dx, dw, db);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
                                DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
                                DevicePointer dx, DevicePointer dw, DevicePointer db) {
         CudaNormGeometry g = CudaNormGeometry.of(layout);
@@ -193,46 +224,22 @@ final class CudaNormEngine implements AutoCloseable {
                 (double) count / (count - 1));
     }
 
-    /** Makes the workspace hold {@code elems} elements of t and {@code ticketCount} zeroed tickets. */
+    /** Takes a workspace of {@code elems} elements of t and {@code ticketCount} zeroed tickets for this call. */
     private void reserve(DType t, long elems, int ticketCount) {
-        if (closed) {
-            throw new IllegalStateException("CudaNormEngine: used after close()");
-        }
-        long bytes = Math.max(256, elems * t.bytes());
-        if (scratch == null || scratch.bytes() < bytes) {
-            if (scratch != null) {
-                driver.free(scratch);
-            }
-            scratch = driver.alloc(bytes);
-        }
-        long ticketBytes = Math.max(256, 4L * ticketCount);
-        if (tickets == null || tickets.bytes() < ticketBytes) {
-            if (tickets != null) {
-                driver.free(tickets);
-            }
-            tickets = driver.alloc(ticketBytes);
-            // Kernels leave every ticket at 0 when they finish; only a new allocation needs zeroing.
-            driver.memsetZero(tickets, 0, ticketBytes);
-        }
+        releaseWorkspace();
+        scratch = allocator.allocate(Math.max(16, elems * t.bytes()));
+        long ticketBytes = 4L * Math.max(1, ticketCount);
+        tickets = allocator.allocate(ticketBytes);
+        driver.memsetZero(tickets, 0, ticketBytes);
     }
 
-    /** Device bytes held by the workspace (tests check it returns to 0 after close). */
-    synchronized long workspaceBytes() {
-        return (scratch == null ? 0 : scratch.bytes()) + (tickets == null ? 0 : tickets.bytes());
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    private void releaseWorkspace() {
         if (scratch != null) {
-            driver.free(scratch);
+            allocator.release(scratch);
             scratch = null;
         }
         if (tickets != null) {
-            driver.free(tickets);
+            allocator.release(tickets);
             tickets = null;
         }
     }

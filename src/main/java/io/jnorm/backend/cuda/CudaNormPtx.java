@@ -1,73 +1,26 @@
 package io.jnorm.backend.cuda;
 
+import io.jnorm.backend.cuda.KernelHandle.Param;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuDriver;
-import io.jnorm.gpu.GpuKernel;
-import io.jnorm.gpu.GpuModule;
 import io.jnorm.gpu.KernelArgs;
 import io.jnorm.gpu.KernelCounters;
-import io.jnorm.gpu.KernelParam;
 import io.jnorm.gpu.LaunchConfig;
-import io.jnorm.gpu.PtxResources;
 import io.jnorm.tensor.DType;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Typed launchers of {@code norm.ptx}: one Java method per {@code .entry}, whose parameters
- * mirror the kernel's C parameters in order. Every entry is looked up once and its parameter
- * list checked against what its launcher passes, so a .cu and a launcher that disagree fail at
- * load, naming the kernel and parameter, never at a launch.
+ * Typed launchers of {@code norm.ptx} (src/main/cuda/norm.cu): one Java method per
+ * {@code .entry}, whose parameters mirror the kernel's C parameters in order; every entry is
+ * checked against its launcher's parameter list at load ({@link KernelHandle}).
  *
  * <p>Optional pointers are passed as {@code null} and become device null pointers; scalars of
  * the element type are passed as doubles and converted to the dtype's C type.
  */
 final class CudaNormPtx {
     static final String MODULE = "norm";
-
-    /** The kinds of C parameters the norm kernels take. */
-    private enum P {
-        PTR(8, false), INT(4, false), T32(4, true), T64(8, true);
-
-        final int bytes;
-        final boolean floating;
-
-        P(int bytes, boolean floating) {
-            this.bytes = bytes;
-            this.floating = floating;
-        }
-    }
-
-    /** Entry names without the dtype suffix, with their parameter lists (T = element type). */
-    enum Entry {
-        FWD_FUSED("norm_fwd_fused", "PPPPPPPP" + "IIIIIIII" + "I" + "TTT"),
-        MOMENTS("norm_moments", "PPPPPPP" + "IIIIIIII" + "II" + "TT"),
-        NORMALIZE("norm_normalize", "PPPPPP" + "IIIIIIII" + "II" + "T" + "PP" + "II" + "TT"),
-        BWD_FUSED("norm_bwd_fused", "PPPPPPPPPP" + "IIIIIIII" + "I" + "T" + "I"),
-        BWD_SUMS("norm_bwd_sums", "PPPPPPPPPP" + "IIIIIIII" + "II" + "T"),
-        BWD_DX("norm_bwd_dx", "PPPPPPP" + "IIIIIIII" + "II" + "T"),
-        BWD_CHANNEL("norm_bwd_channel", "PPPPPPPPPP" + "IIIII" + "III" + "T"),
-        UPDATE_RUNNING("norm_update_running", "PPPP" + "II" + "TT");
-
-        final String base;
-        final String signature;
-
-        Entry(String base, String signature) {
-            this.base = base;
-            this.signature = signature;
-        }
-
-        String name(DType t) {
-            return base + "_" + t.suffix();
-        }
-    }
-
-    private final GpuDriver driver;
-    private final Map<DType, Map<Entry, GpuKernel>> kernels = new EnumMap<>(DType.class);
-    private final List<Launch> launched = Collections.synchronizedList(new ArrayList<>());
 
     /**
      * One launch: the entry name and, when the driver observes them (the emulator), its counters.
@@ -77,53 +30,53 @@ final class CudaNormPtx {
     record Launch(String kernel, KernelCounters counters) {
     }
 
-    /**
-     * Loads norm.ptx into the driver and checks every entry's parameters.
-     *
-     * @throws IllegalStateException naming the kernel and parameter when the PTX and the launchers disagree
-     */
-    CudaNormPtx(GpuDriver driver) {
-        this.driver = driver;
-        GpuModule module = driver.loadModule(MODULE + ".ptx", PtxResources.load(MODULE));
-        for (DType t : DType.values()) {
-            Map<Entry, GpuKernel> m = new EnumMap<>(Entry.class);
-            for (Entry e : Entry.values()) {
-                GpuKernel k = driver.kernel(module, e.name(t));
-                check(k, e, t);
-                m.put(e, k);
-            }
-            kernels.put(t, m);
-        }
+    private final GpuDriver driver;
+    private final KernelHandle[] fwdFused;
+    private final KernelHandle[] moments;
+    private final KernelHandle[] normalize;
+    private final KernelHandle[] bwdFused;
+    private final KernelHandle[] bwdSums;
+    private final KernelHandle[] bwdDx;
+    private final KernelHandle[] bwdChannel;
+    private final KernelHandle[] updateRunning;
+    private final List<Launch> launched = Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean recording;
+
+    CudaNormPtx(PtxModules m) {
+        driver = m.driver();
+        fwdFused = m.perDType(MODULE, "norm_fwd_fused", params("PPPPPPPP" + GEOM + "I" + "TTT"));
+        moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT"));
+        normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
+        bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
+        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPPP" + GEOM + "II" + "T"));
+        bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPP" + GEOM + "II" + "T"));
+        bwdChannel = m.perDType(MODULE, "norm_bwd_channel", params("PPPPPPPPPP" + "IIIII" + "III" + "T"));
+        updateRunning = m.perDType(MODULE, "norm_update_running", params("PPPP" + "II" + "TT"));
     }
 
-    private static void check(GpuKernel k, Entry e, DType t) {
-        List<KernelParam> params = k.params();
-        String sig = e.signature;
-        if (params.size() != sig.length()) {
-            throw new IllegalStateException(String.format("kernel %s takes %d parameters but CudaNormPtx passes %d; "
-                    + "rebuild the PTX (tools/build-ptx) or fix the launcher", k.name(), params.size(), sig.length()));
-        }
-        for (int i = 0; i < sig.length(); i++) {
-            P want = switch (sig.charAt(i)) {
-                case 'P' -> P.PTR;
-                case 'I' -> P.INT;
-                default -> t == DType.F32 ? P.T32 : P.T64;
+    /** The eight ints of a NormGeom. */
+    private static final String GEOM = "IIIIIIII";
+
+    /** P = pointer, I = int, T = element type (perDType turns F32 into F64 for the double kernels). */
+    private static Param[] params(String sig) {
+        Param[] p = new Param[sig.length()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = switch (sig.charAt(i)) {
+                case 'P' -> Param.PTR;
+                case 'I' -> Param.I32;
+                default -> Param.F32;
             };
-            KernelParam p = params.get(i);
-            boolean floating = p.ptxType().startsWith("f");
-            if (p.sizeBytes() != want.bytes || floating != want.floating) {
-                throw new IllegalStateException(String.format(
-                        "kernel %s: parameter %d (%s .%s, %d bytes) does not match the launcher's %s", k.name(), i,
-                        p.name(), p.ptxType(), p.sizeBytes(), want));
-            }
         }
+        return p;
     }
 
-    /**
-     * Launches since the last call, in order: tests assert which kernels a plan ran and the
-     * bytes they moved. Kept bounded by callers draining it; production code never reads it, so
-     * {@link #recording} is off unless a test turns it on.
-     */
+    /** Starts (clearing) or stops recording launches for {@link #drainLaunched()}; off by default. */
+    void recording(boolean on) {
+        recording = on;
+        launched.clear();
+    }
+
+    /** Launches since the last call, in order: tests assert which kernels ran and the bytes they moved. */
     List<Launch> drainLaunched() {
         synchronized (launched) {
             List<Launch> out = List.copyOf(launched);
@@ -132,17 +85,9 @@ final class CudaNormPtx {
         }
     }
 
-    private volatile boolean recording;
-
-    /** Starts or stops recording launches for {@link #drainLaunched()}. */
-    void recording(boolean on) {
-        recording = on;
-        launched.clear();
-    }
-
-    private void launch(DType t, Entry e, LaunchConfig cfg, KernelArgs args) {
-        GpuKernel k = kernels.get(t).get(e);
-        driver.launch(k, cfg, args);
+    private void launch(KernelHandle[] h, DType t, LaunchConfig cfg, KernelArgs args) {
+        KernelHandle k = h[t.ordinal()];
+        k.launch(cfg, args);
         if (recording) {
             launched.add(new Launch(k.name(), driver.lastLaunchCounters().orElse(null)));
         }
@@ -169,14 +114,14 @@ final class CudaNormPtx {
                   DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar, CudaNormGeometry g,
                   boolean vec, double eps, double factor, double bessel) {
         KernelArgs a = geom(ptrs(x, w, b, y, mean, var, rmean, rvar), g).i32(vec ? 1 : 0);
-        launch(t, Entry.FWD_FUSED, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
+        launch(fwdFused, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
     }
 
     void moments(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer mean, DevicePointer var,
                  DevicePointer rmean, DevicePointer rvar, DevicePointer partial, DevicePointer ticket,
                  CudaNormGeometry g, int chunk, boolean vec, double factor, double bessel) {
         KernelArgs a = geom(ptrs(x, mean, var, rmean, rvar, partial, ticket), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(t, Entry.MOMENTS, cfg, real(real(a, t, factor), t, bessel));
+        launch(moments, t, cfg, real(real(a, t, factor), t, bessel));
     }
 
     void normalize(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer mean, DevicePointer var,
@@ -185,7 +130,7 @@ final class CudaNormPtx {
                    double bessel) {
         KernelArgs a = real(geom(ptrs(x, mean, var, w, b, y), g).i32(chunk).i32(vec ? 1 : 0), t, eps);
         a = ptrs2(a, rmean, rvar).i32(channels).i32(instances);
-        launch(t, Entry.NORMALIZE, cfg, real(real(a, t, factor), t, bessel));
+        launch(normalize, t, cfg, real(real(a, t, factor), t, bessel));
     }
 
     void bwdFused(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
@@ -193,7 +138,7 @@ final class CudaNormPtx {
                   DevicePointer partial, DevicePointer ticket, CudaNormGeometry g, boolean vec, double eps,
                   boolean train) {
         KernelArgs a = geom(ptrs(dy, x, mean, var, w, dx, dw, db, partial, ticket), g).i32(vec ? 1 : 0);
-        launch(t, Entry.BWD_FUSED, cfg, real(a, t, eps).i32(train ? 1 : 0));
+        launch(bwdFused, t, cfg, real(a, t, eps).i32(train ? 1 : 0));
     }
 
     void bwdSums(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
@@ -201,14 +146,14 @@ final class CudaNormPtx {
                  DevicePointer partial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
                  double eps) {
         KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dw, db, partial, ticket), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(t, Entry.BWD_SUMS, cfg, real(a, t, eps));
+        launch(bwdSums, t, cfg, real(a, t, eps));
     }
 
     void bwdDx(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean, DevicePointer var,
                DevicePointer w, DevicePointer sums, DevicePointer dx, CudaNormGeometry g, int chunk, boolean vec,
                double eps) {
         KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dx), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(t, Entry.BWD_DX, cfg, real(a, t, eps));
+        launch(bwdDx, t, cfg, real(a, t, eps));
     }
 
     void bwdChannel(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
@@ -217,13 +162,13 @@ final class CudaNormPtx {
                     int chunk, boolean table, boolean vec, double eps) {
         KernelArgs a = ptrs(dy, x, mean, var, w, dx, dw, db, partial, ticket).i32(n).i32(c).i32(l).i32(groups)
                 .i32(perChannel ? 1 : 0).i32(chunk).i32(table ? 1 : 0).i32(vec ? 1 : 0);
-        launch(t, Entry.BWD_CHANNEL, cfg, real(a, t, eps));
+        launch(bwdChannel, t, cfg, real(a, t, eps));
     }
 
     void updateRunning(DType t, LaunchConfig cfg, DevicePointer bmean, DevicePointer bvar, DevicePointer rmean,
                        DevicePointer rvar, int channels, int instances, double factor, double bessel) {
         KernelArgs a = ptrs(bmean, bvar, rmean, rvar).i32(channels).i32(instances);
-        launch(t, Entry.UPDATE_RUNNING, cfg, real(real(a, t, factor), t, bessel));
+        launch(updateRunning, t, cfg, real(real(a, t, factor), t, bessel));
     }
 
     private static KernelArgs ptrs2(KernelArgs a, DevicePointer p, DevicePointer q) {

@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CudaNormKernelsTest {
     private static final String MODULE = "norm";
     private static GpuDriver driver;
+    private static CachingAllocator allocator;
     private static CudaNormEngine fused;
     private static CudaNormEngine streaming;
     private final List<DevicePointer> buffers = new ArrayList<>();
@@ -41,17 +42,18 @@ class CudaNormKernelsTest {
     @BeforeAll
     static void open() {
         driver = GpuDrivers.open();
-        fused = new CudaNormEngine(driver);
-        streaming = new CudaNormEngine(driver, new CudaNormPlan(0, 32, 1));
+        allocator = new CachingAllocator(driver, true);
+        PtxModules modules = new PtxModules(driver, new LaunchLog());
+        fused = new CudaNormEngine(modules, allocator);
+        streaming = new CudaNormEngine(modules, allocator, new CudaNormPlan(0, 32, 1));
         fused.ptx().recording(true);
         streaming.ptx().recording(true);
     }
 
     @AfterAll
     static void close() {
-        fused.close();
-        streaming.close();
-        assertEquals(0, driver.bytesInUse(), "the engines' workspaces were not freed");
+        allocator.emptyCache();
+        assertEquals(0, driver.bytesInUse(), "the engines' workspaces were not returned to the allocator");
         driver.close();
     }
 
