@@ -15,9 +15,8 @@
 //   does not fit   several blocks per statistic with a last-block-done ticket:
 //                  forward  norm_moments + norm_normalize               (3 transfers, 2 launches)
 //                  backward norm_bwd_sums + norm_bwd_dx                 (5 transfers, 2 launches)
-//                           (+ norm_bwd_channel for per-group dweight / dbias)
-// Eval-mode backward (statistics are constants) is norm_bwd_channel alone, which writes dx and
-// reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
+// Eval-mode backward with per-channel constants (BN / IN with running statistics) is
+// norm_bwd_channel alone, which writes dx and reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
 // running-statistics update (InstanceNorm's average over instances).
 //
 // Arithmetic is in T (float accumulates in float, as PyTorch does); rstd = 1/sqrt(var + eps) is
@@ -78,6 +77,42 @@ __device__ int stage_channels(const T* __restrict__ w, const T* __restrict__ b, 
         }
     }
     return cl0;
+}
+
+
+// Adds Σ dy·x̂ and Σ dy over elements [e0, e1) of one statistic (one run: channel cl spans
+// elements [cl·L, cl·L + L)) to dwa[cl - cl0] and dba[cl - cl0] for the `count` channels from
+// cl0 on, reading dy and x̂ from shared-memory copies indexed e - e0. A warp per channel when
+// channels are long (L >= 32: lanes stride over it, then a shuffle reduction), a thread per
+// channel otherwise; either way a fixed order, no atomics. The caller synchronizes before (the
+// copies were written by other threads) and after (before anyone reads the accumulators).
+template <typename T>
+__device__ void add_channel_sums(const T* dyc, const T* xh, int e0, int e1, int L, int cl0, int count, T* dwa,
+                                 T* dba) {
+    const int lane = threadIdx.x % jnorm::kWarpSize;
+    const int warp = threadIdx.x / jnorm::kWarpSize;
+    const int warps = blockDim.x / jnorm::kWarpSize;
+    const bool per_warp = L >= jnorm::kWarpSize;
+    const int first = per_warp ? warp : threadIdx.x;
+    const int step = per_warp ? warps : blockDim.x;
+    for (int j = first; j < count; j += step) {
+        const int lo = max(e0, (cl0 + j) * L);
+        const int hi = min(e1, (cl0 + j + 1) * L);
+        T a = T(0);
+        T bsum = T(0);
+        for (int e = lo + (per_warp ? lane : 0); e < hi; e += per_warp ? jnorm::kWarpSize : 1) {
+            a += dyc[e - e0] * xh[e - e0];
+            bsum += dyc[e - e0];
+        }
+        if (per_warp) {
+            a = jnorm::warp_reduce_sum(a);
+            bsum = jnorm::warp_reduce_sum(bsum);
+        }
+        if (!per_warp || lane == 0) {
+            dwa[j] += a;
+            dba[j] += bsum;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,36 +394,7 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
                 // Channel cl of this statistic is the contiguous range [cl·L, cl·L + L) of the
                 // cache (runs = 1 for every per-group layout with more than one channel).
                 __syncthreads();
-                const int lane = threadIdx.x % jnorm::kWarpSize;
-                const int warp = threadIdx.x / jnorm::kWarpSize;
-                const int warps = blockDim.x / jnorm::kWarpSize;
-                if (g.L >= jnorm::kWarpSize) {
-                    for (int cl = warp; cl < g.cg; cl += warps) {
-                        T a = T(0);
-                        T bsum = T(0);
-                        for (int l = lane; l < g.L; l += jnorm::kWarpSize) {
-                            a += dyc[cl * g.L + l] * xh[cl * g.L + l];
-                            bsum += dyc[cl * g.L + l];
-                        }
-                        a = jnorm::warp_reduce_sum(a);
-                        bsum = jnorm::warp_reduce_sum(bsum);
-                        if (lane == 0) {
-                            dwa[cl] += a;
-                            dba[cl] += bsum;
-                        }
-                    }
-                } else {
-                    for (int cl = threadIdx.x; cl < g.cg; cl += blockDim.x) {
-                        T a = T(0);
-                        T bsum = T(0);
-                        for (int l = 0; l < g.L; ++l) {
-                            a += dyc[cl * g.L + l] * xh[cl * g.L + l];
-                            bsum += dyc[cl * g.L + l];
-                        }
-                        dwa[cl] += a;
-                        dba[cl] += bsum;
-                    }
-                }
+                add_channel_sums(dyc, xh, 0, g.M, g.L, 0, g.cg, dwa, dba);
             }
         }
         __syncthreads();
@@ -441,26 +447,40 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
 }
 
 // ---------------------------------------------------------------------------------------------
-// norm_bwd_sums: streaming per-statistic Σg and Σg·x̂ (g = dy·w_c) for statistics that do not
-// fit on chip, over (chunk = grid.x, statistic = grid.y) with the same ticket scheme as
-// norm_moments. For one channel per statistic (cg = 1) it sums dy and dy·x̂ and applies w at the
-// end; when dw / db are given (per-channel layouts: statistic = channel) it also writes them.
+// norm_bwd_sums: the reduction pass of the streaming backward (statistics too large for one
+// block), over (chunk = grid.x, statistic = grid.y; gridDim.y a multiple of `groups`, so a
+// block's statistics share channels). It reads dy and x once and produces
+//   - per statistic Σg and Σg·x̂ (g = dy·w_c) into `sums`, merged across chunks by the ticket
+//     scheme of norm_moments (per-statistic partials in `stat_partial`);
+//   - per block and channel Σ dy·x̂, Σ dy over the block's chunk of all its statistics, into
+//     `ch_partial` [gridDim.y][gridDim.x][slots][2]; norm_bwd_dx turns them into dweight / dbias.
+// With several channels per statistic the chunk of dy and x̂ is cached in shared memory for the
+// per-channel sums (add_channel_sums); with one channel per statistic its block sums are the
+// channel's, and w is applied to the totals instead.
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                          const T* __restrict__ var, const T* __restrict__ w, T* __restrict__ sums,
-                         T* __restrict__ dw, T* __restrict__ db, T* __restrict__ partial,
-                         unsigned* __restrict__ ticket, const NormGeom g, int chunk, T eps) {
+                         T* __restrict__ stat_partial, T* __restrict__ ch_partial, unsigned* __restrict__ ticket,
+                         const NormGeom g, int chunk, T eps) {
     __shared__ T scratch[64];
     __shared__ T stat[2];
     __shared__ int last_flag;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
-    // With one channel per statistic w is applied to the totals (dy and dy·x̂ are summed
-    // unweighted, which also gives dweight / dbias); otherwise the chunk's weights are staged.
-    T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
-    const int cl0 = g.cg == 1 ? 0
-            : stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
+    const bool multi = g.cg > 1;
+    const int slots = multi ? chunk / g.L + 2 : 1;
+    T* dyc = reinterpret_cast<T*>(norm_dynamic_smem);
+    T* xh = dyc + (multi ? chunk : 0);
+    T* wt = xh + (multi ? chunk : 0);
+    T* dwa = wt + slots;
+    T* dba = dwa + slots;
+    const int cl0 = multi ? stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1) : 0;
+    const int count = multi ? (e1 - 1) / g.L - cl0 + 1 : 1;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+        dwa[j] = T(0);
+        dba[j] = T(0);
+    }
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
@@ -482,15 +502,26 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             jnorm::load_vec<W>(x + idx, qx);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                const T gk = g.cg == 1 ? qd[k] : qd[k] * wt[(r + k) / g.L - cl0];
+                qx[k] = (qx[k] - mu) * rstd;
+                const T gk = multi ? qd[k] * wt[(r + k) / g.L - cl0] : qd[k];
                 a += gk;
-                bsum += gk * (qx[k] - mu) * rstd;
+                bsum += gk * qx[k];
+            }
+            if (multi) {
+                jnorm::store_vec<W>(dyc + (e - e0), qd);
+                jnorm::store_vec<W>(xh + (e - e0), qx);
             }
         }
         block_reduce_sum2(a, bsum, scratch);
+        if (multi) {
+            add_channel_sums(dyc, xh, e0, e1, g.L, cl0, count, dwa, dba);
+        } else if (threadIdx.x == 0) {
+            dwa[0] += bsum;
+            dba[0] += a;
+        }
         bool finalize = gridDim.x == 1;
         if (!finalize) {
-            T* p = partial + 2 * (static_cast<long long>(s) * gridDim.x + blockIdx.x);
+            T* p = stat_partial + 2 * (static_cast<long long>(s) * gridDim.x + blockIdx.x);
             if (threadIdx.x == 0) {
                 p[0] = a;
                 p[1] = bsum;
@@ -499,7 +530,7 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             if (finalize) {
                 a = T(0);
                 bsum = T(0);
-                const T* ps = partial + 2 * static_cast<long long>(s) * gridDim.x;
+                const T* ps = stat_partial + 2 * static_cast<long long>(s) * gridDim.x;
                 for (int j = threadIdx.x; j < static_cast<int>(gridDim.x); j += blockDim.x) {
                     a += __ldcg(ps + 2 * j);
                     bsum += __ldcg(ps + 2 * j + 1);
@@ -511,31 +542,68 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             }
         }
         if (finalize && threadIdx.x == 0) {
-            const T wc = g.cg == 1 && w != nullptr ? w[cs] : T(1);
+            const T wc = !multi && w != nullptr ? w[cs] : T(1);
             sums[2 * s] = a * wc;
             sums[2 * s + 1] = bsum * wc;
-            if (dw != nullptr) {
-                dw[s] = bsum;
-            }
-            if (db != nullptr) {
-                db[s] = a;
-            }
         }
         __syncthreads();
+    }
+    T* out = ch_partial + 2 * (static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * slots;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+        out[2 * j] = dwa[j];
+        out[2 * j + 1] = dba[j];
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// norm_bwd_dx: dx = rstd·(g - Σg/M - x̂·Σg·x̂/M) over (chunk, statistic), the statistic's four
-// scalars broadcast from shared memory; the chunk's weights staged like norm_normalize.
+// norm_bwd_dx: the elementwise pass of the streaming backward over the same grid as
+// norm_bwd_sums: dx = rstd·(g - Σg/M - x̂·Σg·x̂/M) (train) or g·rstd (constant statistics),
+// the statistic's scalars broadcast from shared memory, the chunk's weights staged. The blocks
+// of the first group row also finalize dweight / dbias: each channel is owned by the chunk its
+// first element falls in, which sums the channel's norm_bwd_sums partials over the block rows
+// and chunks in a fixed order (no atomics, no extra launch).
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                        const T* __restrict__ var, const T* __restrict__ w, const T* __restrict__ sums,
-                       T* __restrict__ dx, const NormGeom g, int chunk, T eps) {
+                       T* __restrict__ dx, T* __restrict__ dw, T* __restrict__ db,
+                       const T* __restrict__ ch_partial, const NormGeom g, int chunk, T eps, int train) {
     __shared__ T stat[4];
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
+    const bool multi = g.cg > 1;
+    const int slots = multi ? chunk / g.L + 2 : 1;
+    if ((dw != nullptr || db != nullptr) && static_cast<int>(blockIdx.y) < g.groups) {
+        const int grp = blockIdx.y;
+        const int rows = gridDim.y / g.groups;
+        const int chunks = gridDim.x;
+        const int first = multi ? (e0 + g.L - 1) / g.L : (blockIdx.x == 0 ? 0 : 1);
+        const int last = multi ? min(g.cg, (e0 + chunk + g.L - 1) / g.L) : 1;
+        for (int cl = first + threadIdx.x; cl < last; cl += blockDim.x) {
+            const int j_first = multi ? cl * g.L / chunk : 0;
+            const int j_last = multi ? min(chunks - 1, ((cl + 1) * g.L - 1) / chunk) : chunks - 1;
+            T a = T(0);
+            T bsum = T(0);
+            for (int row = 0; row < rows; ++row) {
+                const long long by = static_cast<long long>(row) * g.groups + grp;
+                for (int j = j_first; j <= j_last; ++j) {
+                    const int slot = multi ? cl - j * chunk / g.L : 0;
+                    const T* p = ch_partial + 2 * ((by * chunks + j) * slots + slot);
+                    a += p[0];
+                    bsum += p[1];
+                }
+            }
+            if (dw != nullptr) {
+                dw[grp * g.cg + cl] = a;
+            }
+            if (db != nullptr) {
+                db[grp * g.cg + cl] = bsum;
+            }
+        }
+    }
+    if (dx == nullptr) {
+        return;
+    }
     T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
     const int cl0 = stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
     const T inv_m = T(1) / T(g.M);
@@ -543,8 +611,8 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
             stat[1] = rstd_of(var[s], eps);
-            stat[2] = sums[2 * s] * inv_m;
-            stat[3] = sums[2 * s + 1] * inv_m;
+            stat[2] = train ? sums[2 * s] * inv_m : T(0);
+            stat[3] = train ? sums[2 * s + 1] * inv_m : T(0);
         }
         __syncthreads();
         const T mu = stat[0];
@@ -562,7 +630,8 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
 #pragma unroll
             for (int k = 0; k < W; ++k) {
                 const T xhat = (qx[k] - mu) * rstd;
-                qd[k] = rstd * (qd[k] * wt[(r + k) / g.L - cl0] - mg - xhat * mgx);
+                const T gk = qd[k] * wt[(r + k) / g.L - cl0];
+                qd[k] = train ? rstd * (gk - mg - xhat * mgx) : gk * rstd;
             }
             jnorm::store_vec<W>(dx + idx, qd);
         }
@@ -591,16 +660,22 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     const int M = N * L;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(M, e0 + chunk);
+    __shared__ T weight;
     for (int c = blockIdx.y; c < C; c += gridDim.y) {
+        // Per-channel scalars are read once per block and broadcast through shared memory, not
+        // loaded by every thread (which would request blockDim copies of the same bytes).
+        if (threadIdx.x == 0) {
+            weight = w != nullptr ? w[c] : T(1);
+        }
         if (table) {
             for (int n = threadIdx.x; n < N; n += blockDim.x) {
                 const int s = per_channel ? c : n * G + c / cg;
                 tab[2 * n] = mean[s];
                 tab[2 * n + 1] = rstd_of(var[s], eps);
             }
-            __syncthreads();
         }
-        const T wc = w != nullptr ? w[c] : T(1);
+        __syncthreads();
+        const T wc = weight;
         T a = T(0);
         T bsum = T(0);
         for (int v = e0 / W + threadIdx.x; v < e1 / W; v += blockDim.x) {
@@ -712,17 +787,18 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
         NORM_DISPATCH(T, bwd_fused, dy, x, mean, var, w, dx, dw, db, partial, ticket, g, eps, train)               \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_sums_##SUF(const T* dy, const T* x, const T* mean, const T* var,        \
-                                                   const T* w, T* sums, T* dw, T* db, T* partial,               \
+                                                   const T* w, T* sums, T* stat_partial, T* ch_partial,         \
                                                    unsigned* ticket, NORM_GEOM_PARAMS, int chunk, int vec,      \
                                                    T eps) {                                                     \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, dw, db, partial, ticket, g, chunk, eps)              \
+        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, stat_partial, ch_partial, ticket, g, chunk, eps)  \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_dx_##SUF(const T* dy, const T* x, const T* mean, const T* var,          \
-                                                 const T* w, const T* sums, T* dx, NORM_GEOM_PARAMS, int chunk, \
-                                                 int vec, T eps) {                                              \
+                                                 const T* w, const T* sums, T* dx, T* dw, T* db,                \
+                                                 const T* ch_partial, NORM_GEOM_PARAMS, int chunk, int vec,     \
+                                                 T eps, int train) {                                            \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, g, chunk, eps)                             \
+        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, dw, db, ch_partial, g, chunk, eps, train)       \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_channel_##SUF(const T* dy, const T* x, const T* mean, const T* var,     \
                                                       const T* w, T* dx, T* dw, T* db, T* partial,              \

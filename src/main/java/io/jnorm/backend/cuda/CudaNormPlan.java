@@ -15,13 +15,18 @@ import io.jnorm.tensor.DType;
  *   <li>A block stages the weights of its channels once, so all statistics a block visits must
  *       share channels: the y-grid is {@code groups·k} and a block strides by it. k trades
  *       parallelism against re-reading the weights (and, in backward, per-block dweight partials):
- *       k ≤ statsPerGroup·L/16 keeps that extra traffic under about 1/8 of a tensor.</li>
+ *       k ≤ statsPerGroup·L/32 keeps that extra traffic under about 1/16 of a tensor.</li>
  *   <li>Streaming kernels give each block a chunk of 4 vectors per thread of 256 threads: enough
  *       bytes in flight per block, and a chunk's weight table (≤ chunk/L + 2 channels) always
  *       fits in shared memory.</li>
  * </ul>
  */
 record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
+    /**
+     * Largest per-channel table of (mean, rstd) per sample that norm_bwd_channel stages in shared
+     * memory; larger batches read the statistics per vector instead.
+     */
+    static final int TABLE_BYTES = 16 * 1024;
     /** CUDA's limit on gridDim.y. */
     static final int MAX_GRID_Y = 65535;
 
@@ -74,7 +79,7 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
 
     /** Blocks per group of channels (k): see the class comment. */
     static int blocksPerGroup(CudaNormGeometry g) {
-        long k = (long) g.statsPerGroup() * g.l() / 16;
+        long k = (long) g.statsPerGroup() * g.l() / 32;
         k = Math.max(1, Math.min(k, g.statsPerGroup()));
         k = Math.min(k, Math.max(1, MAX_GRID_Y / g.groups()));
         return (int) k;
@@ -101,9 +106,22 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
         return maxThreads * vectorsPerThread * width(t);
     }
 
-    /** Streaming blocks per statistic of {@code m} elements. */
-    int chunks(long m, DType t) {
-        return (int) ((m + chunk(t) - 1) / chunk(t));
+    /**
+     * Elements of one statistic per streaming backward block: half the forward chunk, so the
+     * chunk's dy and x̂ (cached for per-channel sums) and three channel tables fit in shared memory.
+     */
+    int backwardChunk(DType t) {
+        return Math.max(32 * width(t), chunk(t) / 2) / width(t) * width(t);
+    }
+
+    /** Per-channel slots of a streaming backward block: the channels its chunk can touch. */
+    int backwardSlots(CudaNormGeometry g, DType t) {
+        return g.cg() == 1 ? 1 : backwardChunk(t) / g.l() + 2;
+    }
+
+    /** Streaming blocks per statistic of {@code m} elements, {@code chunk} each. */
+    int chunks(long m, int chunk) {
+        return (int) ((m + chunk - 1) / chunk);
     }
 
     /** Bytes of the weight (and bias) table of a streaming block: its chunk's channels. */

@@ -48,8 +48,8 @@ final class CudaNormPtx {
         moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT"));
         normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
         bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
-        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPPP" + GEOM + "II" + "T"));
-        bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPP" + GEOM + "II" + "T"));
+        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPP" + GEOM + "II" + "T"));
+        bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPPPPP" + GEOM + "II" + "T" + "I"));
         bwdChannel = m.perDType(MODULE, "norm_bwd_channel", params("PPPPPPPPPP" + "IIIII" + "III" + "T"));
         updateRunning = m.perDType(MODULE, "norm_update_running", params("PPPP" + "II" + "TT"));
     }
@@ -142,18 +142,19 @@ final class CudaNormPtx {
     }
 
     void bwdSums(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
-                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer dw, DevicePointer db,
-                 DevicePointer partial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
+                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer statPartial,
+                 DevicePointer chPartial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
                  double eps) {
-        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dw, db, partial, ticket), g).i32(chunk).i32(vec ? 1 : 0);
+        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, statPartial, chPartial, ticket), g).i32(chunk)
+                .i32(vec ? 1 : 0);
         launch(bwdSums, t, cfg, real(a, t, eps));
     }
 
     void bwdDx(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean, DevicePointer var,
-               DevicePointer w, DevicePointer sums, DevicePointer dx, CudaNormGeometry g, int chunk, boolean vec,
-               double eps) {
-        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dx), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(bwdDx, t, cfg, real(a, t, eps));
+               DevicePointer w, DevicePointer sums, DevicePointer dx, DevicePointer dw, DevicePointer db,
+               DevicePointer chPartial, CudaNormGeometry g, int chunk, boolean vec, double eps, boolean train) {
+        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dx, dw, db, chPartial), g).i32(chunk).i32(vec ? 1 : 0);
+        launch(bwdDx, t, cfg, real(a, t, eps).i32(train ? 1 : 0));
     }
 
     void bwdChannel(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,

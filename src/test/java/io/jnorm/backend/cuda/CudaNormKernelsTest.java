@@ -172,9 +172,7 @@ class CudaNormKernelsTest {
         assertClose(name + " dx", t, m, ref[0], download(t, dx, k.numel()));
         assertClose(name + " dweight", t, (long) n * l, ref[1], download(t, dw, c));
         assertClose(name + " dbias", t, (long) n * l, ref[2], download(t, db, c));
-        List<String> expected = path == Path.FUSED ? List.of("norm_bwd_fused")
-                : perChannel ? List.of("norm_bwd_sums", "norm_bwd_dx")
-                : List.of("norm_bwd_sums", "norm_bwd_dx", "norm_bwd_channel");
+        List<String> expected = path == Path.FUSED ? List.of("norm_bwd_fused") : List.of("norm_bwd_sums", "norm_bwd_dx");
         assertLaunched(e, t, expected);
 
         // dx only (no affine gradients), then affine gradients only
@@ -183,7 +181,17 @@ class CudaNormKernelsTest {
         assertLaunched(e, t, path == Path.FUSED ? List.of("norm_bwd_fused") : List.of("norm_bwd_sums", "norm_bwd_dx"));
         e.backward(t, k.layout, dy, k.devX, mean, var, 1e-5, k.devW, true, null, dw, db);
         assertClose(name + " dweight alone", t, (long) n * l, ref[1], download(t, dw, c));
-        assertLaunched(e, t, List.of("norm_bwd_channel"));
+        assertClose(name + " dbias alone", t, (long) n * l, ref[2], download(t, db, c));
+        assertLaunched(e, t, expected);
+
+        if (!perChannel) {
+            // constants under the per-group layout (not used by the layers, allowed by NormKernels)
+            e.backward(t, k.layout, dy, k.devX, mean, var, 1e-5, k.devW, false, dx, dw, db);
+            double[][] constant = k.ref.backward(dyv, k.x, meanT, varT, 1e-5, k.w, false);
+            assertClose(name + " per-group constant dx", t, m, constant[0], download(t, dx, k.numel()));
+            assertClose(name + " per-group constant dweight", t, (long) n * l, constant[1], download(t, dw, c));
+            assertLaunched(e, t, expected);
+        }
 
         // eval: constant per-channel statistics (running mean / var), one launch
         NormLayout evalLayout = NormLayout.perChannel(n, c, l);
