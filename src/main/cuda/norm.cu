@@ -743,6 +743,348 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     }
 }
 
+// =============================================================================================
+// Column kernels: per-channel statistics when channels are short (L < 32), e.g. BatchNorm1d on
+// (N, C) or BatchNorm2d on 3x3 maps. The statistic geometry would give each warp 32 elements of
+// one channel spread over 32/L separate runs of L (a 1-element run per lane for L = 1: 32
+// sectors per request). Here the tensor is read as [N rows, C·L columns]: threadIdx.x walks a
+// tile of `tw` consecutive columns (tw a multiple of L, so a tile holds whole channels) and
+// threadIdx.y strides over rows, so every warp request is a contiguous slice of one row. Each
+// thread accumulates its column over rows; the partials of a channel (L columns × blockDim.y
+// rows) are merged by one thread in a fixed order.
+// grid: x = column tiles, y = chunks of rows (several chunks merge by ticket per tile).
+// =============================================================================================
+
+// The column tile of this block: columns [j0, j0 + tw), channels [c0, c0 + ct).
+struct ColTile {
+    int N;
+    int C;
+    int L;
+    int tw;
+    int ct;
+    int c0;
+    int j;      // this thread's column (may be past the end: inactive)
+    bool active;
+
+    __device__ ColTile(int n, int c, int l, int tile_cols) : N(n), C(c), L(l), tw(tile_cols) {
+        ct = tw / L;
+        c0 = blockIdx.x * ct;
+        j = blockIdx.x * tw + threadIdx.x;
+        active = j < C * L;
+    }
+
+    __device__ __forceinline__ long long index(int n) const {
+        return static_cast<long long>(n) * C * L + j;
+    }
+
+    __device__ __forceinline__ int channel() const {
+        return j / L;
+    }
+
+    __device__ __forceinline__ int lin() const {
+        return threadIdx.y * blockDim.x + threadIdx.x;
+    }
+
+    __device__ __forceinline__ int threads() const {
+        return blockDim.x * blockDim.y;
+    }
+
+    // Channels of this tile that exist.
+    __device__ __forceinline__ int channels() const {
+        return min(ct, C - c0);
+    }
+};
+
+// Merges per-thread partials part[ty·tw + tx] (3 values each, Welford or plain sums) of the
+// L columns and blockDim.y rows of local channel lc, in (ty, column) order.
+template <typename T>
+__device__ NormWelford<T> col_merge(const NormWelford<T>* part, const ColTile& t, int lc, bool welford) {
+    NormWelford<T> m{T(0), T(0), T(0)};
+    for (int ty = 0; ty < static_cast<int>(blockDim.y); ++ty) {
+        for (int l = 0; l < t.L; ++l) {
+            const NormWelford<T>& p = part[ty * blockDim.x + lc * t.L + l];
+            if (welford) {
+                m = jnorm::welford_combine(m, p);
+            } else {
+                m.n += p.n;
+                m.mean += p.mean;
+                m.m2 += p.m2;
+            }
+        }
+    }
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_stats: the reduction of the column layout.
+//   mode 0: batch moments (Welford) -> mean, var, and the BN running update;
+//   mode 1: backward sums Σdy·x̂, Σdy -> dweight, dbias and `sums` (w·Σdy, w·Σdy·x̂) for
+//           norm_col_apply; with dx given (constant statistics) it also writes dx = dy·w·rstd.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ w,
+                          T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean, T* __restrict__ rvar,
+                          T* __restrict__ dx, T* __restrict__ dw, T* __restrict__ db, T* __restrict__ sums,
+                          T* __restrict__ partial, unsigned* __restrict__ ticket, int N, int C, int L, int tw,
+                          int rows_per_chunk, int mode, T eps, T factor, T bessel) {
+    __shared__ int last_flag;
+    const ColTile t(N, C, L, tw);
+    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    T* tab = reinterpret_cast<T*>(part + t.threads());  // per channel: mean, rstd, w
+    const bool welford = mode == 0;
+    if (!welford) {
+        for (int lc = t.lin(); lc < t.channels(); lc += t.threads()) {
+            const int c = t.c0 + lc;
+            tab[3 * lc] = mean[c];
+            tab[3 * lc + 1] = rstd_of(var[c], eps);
+            tab[3 * lc + 2] = w != nullptr ? w[c] : T(1);
+        }
+        __syncthreads();
+    }
+    const int r0 = blockIdx.y * rows_per_chunk;
+    const int r1 = min(N, r0 + rows_per_chunk);
+    NormWelford<T> st{T(0), T(0), T(0)};
+    if (t.active) {
+        const int lc = threadIdx.x / L;
+        const T mu = welford ? T(0) : tab[3 * lc];
+        const T rstd = welford ? T(0) : tab[3 * lc + 1];
+        const T wc = welford ? T(0) : tab[3 * lc + 2];
+        for (int n = r0 + threadIdx.y; n < r1; n += blockDim.y) {
+            const long long i = t.index(n);
+            const T v = __ldg(x + i);
+            if (welford) {
+                jnorm::welford_add(st, v);
+            } else {
+                const T d = __ldg(dy + i);
+                const T xhat = (v - mu) * rstd;
+                st.mean += d;
+                st.m2 += d * xhat;
+                if (dx != nullptr) {
+                    dx[i] = d * wc * rstd;
+                }
+            }
+        }
+    }
+    part[t.lin()] = st;
+    __syncthreads();
+    // One thread per channel merges its columns and rows; with one row chunk it finalizes.
+    const int lc = t.lin();
+    const bool owner = lc < t.channels();
+    NormWelford<T> m{T(0), T(0), T(0)};
+    if (owner) {
+        m = col_merge(part, t, lc, welford);
+    }
+    if (gridDim.y > 1) {
+        if (owner) {
+            T* p = partial + 3 * (static_cast<long long>(t.c0 + lc) * gridDim.y + blockIdx.y);
+            p[0] = m.n;
+            p[1] = m.mean;
+            p[2] = m.m2;
+        }
+        __threadfence();
+        __syncthreads();
+        if (!jnorm::norm_last_block(ticket + blockIdx.x, gridDim.y, &last_flag)) {
+            return;
+        }
+        if (owner) {
+            const T* p = partial + 3 * static_cast<long long>(t.c0 + lc) * gridDim.y;
+            m = NormWelford<T>{T(0), T(0), T(0)};
+            for (int q = 0; q < static_cast<int>(gridDim.y); ++q) {
+                const NormWelford<T> o{__ldcg(p + 3 * q), __ldcg(p + 3 * q + 1), __ldcg(p + 3 * q + 2)};
+                if (welford) {
+                    m = jnorm::welford_combine(m, o);
+                } else {
+                    m.mean += o.mean;
+                    m.m2 += o.m2;
+                }
+            }
+        }
+        if (t.lin() == 0) {
+            ticket[blockIdx.x] = 0u;
+        }
+    }
+    if (!owner) {
+        return;
+    }
+    const int c = t.c0 + lc;
+    if (welford) {
+        const T v = m.m2 / T(static_cast<long long>(N) * L);
+        mean[c] = m.mean;
+        var[c] = v;
+        if (rmean != nullptr) {
+            rmean[c] = (T(1) - factor) * rmean[c] + factor * m.mean;
+            rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+        }
+    } else {
+        if (dw != nullptr) {
+            dw[c] = m.m2;
+        }
+        if (db != nullptr) {
+            db[c] = m.mean;
+        }
+        if (sums != nullptr) {
+            sums[2 * c] = tab[3 * lc + 2] * m.mean;
+            sums[2 * c + 1] = tab[3 * lc + 2] * m.m2;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_apply: the elementwise pass of the column layout: mode 0 y = (x - mean)·rstd·w + b,
+// mode 1 the training dx from norm_col_stats' sums. Per-channel scalars are staged in shared
+// memory by one thread per channel.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_apply(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ mean,
+                          const T* __restrict__ var, const T* __restrict__ w, const T* __restrict__ b,
+                          const T* __restrict__ sums, T* __restrict__ out, int N, int C, int L, int tw,
+                          int rows_per_chunk, int mode, T eps) {
+    const ColTile t(N, C, L, tw);
+    T* tab = reinterpret_cast<T*>(norm_dynamic_smem);  // per channel: mean, rstd, w, b or Σg/M, Σg·x̂/M
+    const T inv_m = T(1) / T(static_cast<long long>(N) * L);
+    for (int lc = t.lin(); lc < t.channels(); lc += t.threads()) {
+        const int c = t.c0 + lc;
+        tab[4 * lc] = mean[c];
+        tab[4 * lc + 1] = rstd_of(var[c], eps);
+        tab[4 * lc + 2] = w != nullptr ? w[c] : T(1);
+        tab[4 * lc + 3] = mode == 0 ? (b != nullptr ? b[c] : T(0)) : T(0);
+    }
+    __syncthreads();
+    if (!t.active) {
+        return;
+    }
+    const int lc = threadIdx.x / L;
+    const T mu = tab[4 * lc];
+    const T rstd = tab[4 * lc + 1];
+    const T wc = tab[4 * lc + 2];
+    const T bc = tab[4 * lc + 3];
+    const T mg = mode == 0 ? T(0) : sums[2 * t.channel()] * inv_m;
+    const T mgx = mode == 0 ? T(0) : sums[2 * t.channel() + 1] * inv_m;
+    const int r0 = blockIdx.y * rows_per_chunk;
+    const int r1 = min(N, r0 + rows_per_chunk);
+    for (int n = r0 + threadIdx.y; n < r1; n += blockDim.y) {
+        const long long i = t.index(n);
+        const T xhat = (__ldg(x + i) - mu) * rstd;
+        out[i] = mode == 0 ? xhat * wc + bc : rstd * (__ldg(dy + i) * wc - mg - xhat * mgx);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_fused: the whole forward (mode 0) or training backward (mode 1) of the column layout
+// when a tile's N rows fit in shared memory: one launch, x (or dy and x) read once.
+// Forward: cache x, per-channel two-pass mean / variance from the cache, y, BN running update.
+// Backward: cache dy and x̂, per-channel Σdy, Σdy·x̂ (-> dweight, dbias), then dx from the cache.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ w,
+                          const T* __restrict__ b, T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean,
+                          T* __restrict__ rvar, T* __restrict__ out, T* __restrict__ dw, T* __restrict__ db, int N,
+                          int C, int L, int tw, int mode, T eps, T factor, T bessel) {
+    const ColTile t(N, C, L, tw);
+    const int nt = t.threads();
+    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    T* tab = reinterpret_cast<T*>(part + nt);  // per channel: mean, rstd, w, b / Σdy, Σdy·x̂
+    T* cache = tab + 4 * t.ct;                  // [row][column] x, or dy then x̂
+    const int stride = N * tw;                  // elements of one cached array
+    const T inv_m = T(1) / T(static_cast<long long>(N) * L);
+    const int lc_own = threadIdx.x / L;
+    const int lc = t.lin();
+    const bool owner = lc < t.channels();
+    if (owner) {
+        const int c = t.c0 + lc;
+        tab[4 * lc + 2] = w != nullptr ? w[c] : T(1);
+        tab[4 * lc + 3] = b != nullptr && mode == 0 ? b[c] : T(0);
+        if (mode == 1) {
+            tab[4 * lc] = mean[c];
+            tab[4 * lc + 1] = rstd_of(var[c], eps);
+        }
+    }
+    __syncthreads();
+    // Pass 1: load, cache, per-thread sums (x; or dy and dy·x̂).
+    NormWelford<T> st{T(0), T(0), T(0)};
+    if (t.active) {
+        const T mu = mode == 1 ? tab[4 * lc_own] : T(0);
+        const T rstd = mode == 1 ? tab[4 * lc_own + 1] : T(0);
+        for (int n = threadIdx.y; n < N; n += blockDim.y) {
+            const long long i = t.index(n);
+            const int k = n * tw + threadIdx.x;
+            if (mode == 0) {
+                const T v = __ldg(x + i);
+                cache[k] = v;
+                st.mean += v;
+            } else {
+                const T d = __ldg(dy + i);
+                const T xhat = (__ldg(x + i) - mu) * rstd;
+                cache[k] = d;
+                cache[stride + k] = xhat;
+                st.mean += d;
+                st.m2 += d * xhat;
+            }
+        }
+    }
+    part[lc] = st;
+    __syncthreads();
+    if (owner) {
+        const NormWelford<T> m = col_merge(part, t, lc, false);
+        if (mode == 0) {
+            tab[4 * lc] = m.mean * inv_m;
+        } else {
+            const int c = t.c0 + lc;
+            if (dw != nullptr) {
+                dw[c] = m.m2;
+            }
+            if (db != nullptr) {
+                db[c] = m.mean;
+            }
+            // Σg/M and Σg·x̂/M with g = dy·w (w is per channel here).
+            tab[4 * lc + 3] = tab[4 * lc + 2] * m.m2 * inv_m;
+            tab[4 * lc] = tab[4 * lc + 2] * m.mean * inv_m;
+        }
+    }
+    __syncthreads();
+    if (mode == 0) {
+        // Pass 2 (forward): centred squares from the cache for the exact variance.
+        NormWelford<T> sq{T(0), T(0), T(0)};
+        if (t.active) {
+            const T mu = tab[4 * lc_own];
+            for (int n = threadIdx.y; n < N; n += blockDim.y) {
+                const T d = cache[n * tw + threadIdx.x] - mu;
+                sq.mean += d * d;
+            }
+        }
+        part[lc] = sq;
+        __syncthreads();
+        if (owner) {
+            const T v = col_merge(part, t, lc, false).mean * inv_m;
+            const int c = t.c0 + lc;
+            tab[4 * lc + 1] = rstd_of(v, eps);
+            if (mean != nullptr) {
+                mean[c] = tab[4 * lc];
+                var[c] = v;
+            }
+            if (rmean != nullptr) {
+                rmean[c] = (T(1) - factor) * rmean[c] + factor * tab[4 * lc];
+                rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+            }
+        }
+        __syncthreads();
+    }
+    if (!t.active || out == nullptr) {
+        return;
+    }
+    const T a0 = tab[4 * lc_own];
+    const T a1 = tab[4 * lc_own + 1];
+    const T wc = tab[4 * lc_own + 2];
+    const T a3 = tab[4 * lc_own + 3];
+    for (int n = threadIdx.y; n < N; n += blockDim.y) {
+        const int k = n * tw + threadIdx.x;
+        // forward: a0 = mean, a1 = rstd, a3 = bias; backward: a0 = Σg/M, a3 = Σg·x̂/M.
+        const T r = mode == 0 ? (cache[k] - a0) * a1 * wc + a3
+                : tab[4 * lc_own + 1] * (cache[k] * wc - a0 - cache[stride + k] * a3);
+        out[t.index(n)] = r;
+    }
+}
+
 }  // namespace
 
 // ---- entry points ------------------------------------------------------------------------------
@@ -806,6 +1148,24 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
                                                       int per_channel, int chunk, int table, int vec, T eps) {  \
         NORM_DISPATCH(T, bwd_channel, dy, x, mean, var, w, dx, dw, db, partial, ticket, N, C, L, G, per_channel,   \
                       chunk, table, eps)                                                                        \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_stats_##SUF(const T* x, const T* dy, const T* w, T* mean, T* var,       \
+                                                    T* rmean, T* rvar, T* dx, T* dw, T* db, T* sums,            \
+                                                    T* partial, unsigned* ticket, int N, int C, int L, int tw,  \
+                                                    int rows_per_chunk, int mode, T eps, T factor, T bessel) {  \
+        col_stats(x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, partial, ticket, N, C, L, tw,             \
+                  rows_per_chunk, mode, eps, factor, bessel);                                                   \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_apply_##SUF(const T* x, const T* dy, const T* mean, const T* var,       \
+                                                    const T* w, const T* b, const T* sums, T* out, int N,       \
+                                                    int C, int L, int tw, int rows_per_chunk, int mode, T eps) { \
+        col_apply(x, dy, mean, var, w, b, sums, out, N, C, L, tw, rows_per_chunk, mode, eps);                   \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_fused_##SUF(const T* x, const T* dy, const T* w, const T* b, T* mean,   \
+                                                    T* var, T* rmean, T* rvar, T* out, T* dw, T* db, int N,     \
+                                                    int C, int L, int tw, int mode, T eps, T factor,            \
+                                                    T bessel) {                                                 \
+        col_fused(x, dy, w, b, mean, var, rmean, rvar, out, dw, db, N, C, L, tw, mode, eps, factor, bessel);   \
     }                                                                                                           \
     extern "C" __global__ void norm_update_running_##SUF(const T* bmean, const T* bvar, T* rmean, T* rvar,      \
                                                          int channels, int instances, T factor, T bessel) {     \

@@ -85,6 +85,10 @@ final class CudaNormEngine {
         Running inKernel = running != null && perChannel ? running : null;
         double factor = running == null ? 0 : running.factor();
         double bessel = running == null ? 0 : running.bessel();
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnForward(t, layout, x, w, b, y, mean, var, eps, inKernel);
+            return;
+        }
         if (plan.forwardFits(g, t)) {
             LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
                     plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
@@ -117,6 +121,10 @@ final class CudaNormEngine {
     }
 
     private void momentsLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnStats(t, layout, x, null, null, mean, var, null, null, null, null, null, false, 0, 0, 0);
+            return;
+        }
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         int chunk = plan.chunk(t);
@@ -130,6 +138,10 @@ final class CudaNormEngine {
     /** y = w·(x − mean)·rstd + b with given statistics. */
     synchronized void normalize(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var,
                                 double eps, DevicePointer w, DevicePointer b, DevicePointer y) {
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
+            return;
+        }
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         normalizeLaunch(t, layout, g, CudaNormPlan.vectorWidth(g, t), x, mean, var, w, b, y, eps, null);
     }
@@ -163,6 +175,10 @@ final class CudaNormEngine {
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         if (dx == null && dw == null && db == null) {
+            return;
+        }
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnBackward(t, layout, dy, x, mean, var, eps, w, statsFromInput, dx, dw, db);
             return;
         }
         if (!statsFromInput && layout.reduction() == NormLayout.Reduction.PER_CHANNEL) {
@@ -220,6 +236,103 @@ final class CudaNormEngine {
                 plan.threads(Math.min(m, chunk) / width), 1, 1, table ? 2 * n * t.bytes() : 0);
         ptx.bwdChannel(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, n, c, l, layout.groups(),
                 layout.reduction() == NormLayout.Reduction.PER_CHANNEL, chunk, table, width > 1, eps);
+    }
+
+    // ---- column layout: per-channel statistics of channels shorter than a warp ----------------
+
+    private void columnForward(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
+                               DevicePointer y, DevicePointer mean, DevicePointer var, double eps, Running running) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        double factor = running == null ? 0 : running.factor();
+        double bessel = running == null ? 0 : running.bessel();
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, false);
+        if (bytes <= plan.sharedBudget()) {
+            LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
+            ptx.colFused(t, cfg, x, null, w, b, mean, var, running == null ? null : running.mean(),
+                    running == null ? null : running.var(), y, null, null, n, c, l, f.tileCols(),
+                    CudaNormPtx.COL_FORWARD, eps, factor, bessel);
+            return;
+        }
+        columnStats(t, layout, x, null, null, mean, var, running == null ? null : running.mean(),
+                running == null ? null : running.var(), null, null, null, false, eps, factor, bessel);
+        columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
+    }
+
+    private void columnBackward(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                                DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                                DevicePointer dx, DevicePointer dw, DevicePointer db) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        if (!statsFromInput) {
+            // constants: dx = dy·w·rstd written by the reduction pass itself
+            columnStats(t, layout, x, dy, w, mean, var, null, null, dx, dw, db, true, eps, 0, 0);
+            return;
+        }
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, true);
+        if (bytes <= plan.sharedBudget()) {
+            LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
+            ptx.colFused(t, cfg, x, dy, w, null, mean, var, null, null, dx, dw, db, n, c, l, f.tileCols(),
+                    CudaNormPtx.COL_BACKWARD, eps, 0, 0);
+            return;
+        }
+        DevicePointer sums = allocator.allocate(2L * c * t.bytes());
+        try {
+            columnStats(t, layout, x, dy, w, mean, var, null, null, null, dw, db, sums, eps);
+            if (dx != null) {
+                columnApply(t, layout, x, dy, mean, var, w, null, sums, dx, CudaNormPtx.COL_BACKWARD, eps);
+            }
+        } finally {
+            // stream-ordered: the next owner's kernels run after these
+            allocator.release(sums);
+        }
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, boolean backward, double eps,
+                             double factor, double bessel) {
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, null, backward, eps, factor, bessel);
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums, double eps) {
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, true, eps, 0, 0);
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums,
+                             boolean backward, double eps, double factor, double bessel) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        int tiles = s.tiles(c, l);
+        int chunks = s.chunks(n);
+        reserve(t, 3L * c * chunks, tiles);
+        int bytes = (s.threads() * 3 + 3 * (s.tileCols() / l)) * t.bytes();
+        LaunchConfig cfg = new LaunchConfig(tiles, chunks, 1, s.tileCols(), s.rowThreads(), 1, bytes);
+        ptx.colStats(t, cfg, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, scratch, tickets, n, c, l,
+                s.tileCols(), s.rowsPerChunk(), backward ? CudaNormPtx.COL_BACKWARD : CudaNormPtx.COL_FORWARD, eps,
+                factor, bessel);
+    }
+
+    private void columnApply(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer mean,
+                             DevicePointer var, DevicePointer w, DevicePointer b, DevicePointer sums,
+                             DevicePointer out, int mode, double eps) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        LaunchConfig cfg = new LaunchConfig(s.tiles(c, l), s.chunks(n), 1, s.tileCols(), s.rowThreads(), 1,
+                4 * (s.tileCols() / l) * t.bytes());
+        ptx.colApply(t, cfg, x, dy, mean, var, w, b, sums, out, n, c, l, s.tileCols(), s.rowsPerChunk(), mode, eps);
     }
 
     /** The running update alone: {@code instances} blocks of {@code channels} statistics averaged. */

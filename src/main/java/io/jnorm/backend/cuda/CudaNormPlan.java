@@ -129,4 +129,52 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
         int entries = g.cg() == 1 ? 1 : chunk(t) / g.l() + 2;
         return tables * entries * t.bytes();
     }
+
+    // ---- column layout (per-channel statistics of short channels) ----------------------------
+
+    /** Channels shorter than a warp read as [N rows, C·L columns] (norm_col_* kernels). */
+    static boolean columnLayout(io.jnorm.backend.NormLayout layout) {
+        return layout.reduction() == io.jnorm.backend.NormLayout.Reduction.PER_CHANNEL && layout.l() < 32;
+    }
+
+    /**
+     * One column-kernel launch shape.
+     *
+     * @param tileCols     columns per block (whole channels: a multiple of L)
+     * @param rowThreads   blockDim.y
+     * @param rowsPerChunk rows per block (gridDim.y = ceil(N / rowsPerChunk))
+     */
+    record ColumnShape(int tileCols, int rowThreads, int rowsPerChunk) {
+        int tiles(int c, int l) {
+            int perTile = tileCols / l;
+            return (c + perTile - 1) / perTile;
+        }
+
+        int chunks(int n) {
+            return (n + rowsPerChunk - 1) / rowsPerChunk;
+        }
+
+        int threads() {
+            return tileCols * rowThreads;
+        }
+    }
+
+    /** Fused column kernels: 32-column tiles (one full row slice per warp), all rows in one block. */
+    ColumnShape columnFused(int n, int l) {
+        int tile = l * Math.max(1, 32 / l);
+        return new ColumnShape(tile, Math.max(1, Math.min(maxThreads, 256) / tile), n);
+    }
+
+    /** Streaming column kernels: about half a block of columns, two or more row threads, 4·vectorsPerThread rows each. */
+    ColumnShape columnStreaming(int l) {
+        int tile = l * Math.max(1, maxThreads / 2 / l);
+        int ry = Math.max(1, maxThreads / tile);
+        return new ColumnShape(tile, ry, ry * 4 * vectorsPerThread);
+    }
+
+    /** Dynamic shared memory of norm_col_fused: per-thread partials, channel table, cached rows. */
+    static long columnFusedBytes(ColumnShape s, int n, int l, DType t, boolean backward) {
+        long cached = (long) n * s.tileCols() * (backward ? 2 : 1);
+        return ((long) s.threads() * 3 + 4L * (s.tileCols() / l) + cached) * t.bytes();
+    }
 }
