@@ -79,7 +79,7 @@ final class CudaNormEngine {
     private void forwardTrainLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
                                    DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
                                    Running running) {
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
         Running inKernel = running != null && perChannel ? running : null;
@@ -125,7 +125,7 @@ final class CudaNormEngine {
             columnStats(t, layout, x, null, null, mean, var, null, null, null, null, null, false, 0, 0, 0);
             return;
         }
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         int chunk = plan.chunk(t);
         int chunks = plan.chunks(g.m(), plan.chunk(t));
@@ -142,7 +142,7 @@ final class CudaNormEngine {
             columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
             return;
         }
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         normalizeLaunch(t, layout, g, CudaNormPlan.vectorWidth(g, t), x, mean, var, w, b, y, eps, null);
     }
 
@@ -172,7 +172,7 @@ final class CudaNormEngine {
     private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
                                   DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
                                   DevicePointer dx, DevicePointer dw, DevicePointer db) {
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         if (dx == null && dw == null && db == null) {
             return;
@@ -334,6 +334,21 @@ final class CudaNormEngine {
         LaunchConfig cfg = new LaunchConfig(s.tiles(c, l), s.chunks(n), 1, s.tileCols(), s.rowThreads(), 1,
                 4 * (s.tileCols() / l) * t.bytes());
         ptx.colApply(t, cfg, x, dy, mean, var, w, b, sums, out, n, c, l, s.tileCols(), s.rowsPerChunk(), mode, eps);
+    }
+
+    /**
+     * The statistic geometry of a layout for the statistic kernels, whose y-grid holds one block
+     * row per channel group.
+     *
+     * @throws IllegalStateException when the layout has more channel groups than CUDA's y-grid limit
+     */
+    private static CudaNormGeometry geometry(NormLayout layout) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        if (g.groups() > CudaNormPlan.MAX_GRID_Y) {
+            throw new IllegalStateException("cuda norm kernels: " + layout + " has " + g.groups()
+                    + " channel groups; the statistic kernels support at most " + CudaNormPlan.MAX_GRID_Y);
+        }
+        return g;
     }
 
     /** The running update alone: {@code instances} blocks of {@code channels} statistics averaged. */
