@@ -77,18 +77,18 @@ final class CudaNormEngine {
     }
 
     private void forwardTrainLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
-                                   DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
-                                   Running running) {
-        CudaNormGeometry g = geometry(layout);
-        int width = CudaNormPlan.vectorWidth(g, t);
+                                      DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
+                                      Running running) {
         boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
         Running inKernel = running != null && perChannel ? running : null;
-        double factor = running == null ? 0 : running.factor();
-        double bessel = running == null ? 0 : running.bessel();
         if (CudaNormPlan.columnLayout(layout)) {
             columnForward(t, layout, x, w, b, y, mean, var, eps, inKernel);
             return;
         }
+        CudaNormGeometry g = geometry(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
+        double factor = running == null ? 0 : running.factor();
+        double bessel = running == null ? 0 : running.bessel();
         if (plan.forwardFits(g, t)) {
             LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
                     plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
@@ -172,8 +172,6 @@ final class CudaNormEngine {
     private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
                                   DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
                                   DevicePointer dx, DevicePointer dw, DevicePointer db) {
-        CudaNormGeometry g = geometry(layout);
-        int width = CudaNormPlan.vectorWidth(g, t);
         if (dx == null && dw == null && db == null) {
             return;
         }
@@ -185,6 +183,8 @@ final class CudaNormEngine {
             channelReduce(t, layout, dy, x, mean, var, eps, w, dx, dw, db);
             return;
         }
+        CudaNormGeometry g = geometry(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
         if (plan.backwardFits(g, t)) {
             int k = CudaNormPlan.blocksPerGroup(g);
             reserve(t, 2L * k * layout.c(), g.groups());
