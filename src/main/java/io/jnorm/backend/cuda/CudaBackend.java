@@ -15,6 +15,7 @@ import io.jnorm.backend.ShapeKernels;
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.backend.UnifiedBatchNormKernels;
 import io.jnorm.backend.WeightStandardizationKernels;
+import io.jnorm.backend.cpu.CpuBackend;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuAvailability;
 import io.jnorm.gpu.GpuDriver;
@@ -58,7 +59,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaElementwise elementwise;
     private final CudaReductions reductions;
     private final CudaShapes shapes;
-    private final io.jnorm.backend.cpu.CpuBackend cpu = new io.jnorm.backend.cpu.CpuBackend();
     private final LinalgKernels linalg;
     private final ConvKernels conv;
     private final PoolKernels pool;
@@ -86,6 +86,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
+        // The reference families the host fallbacks run (stateless, so a private instance is fine).
+        CpuBackend cpu = new CpuBackend();
         this.linalg = HostFallback.of(LinalgKernels.class, "linalg", cpu.linalg(), this);
         this.conv = HostFallback.of(ConvKernels.class, "conv", cpu.conv(), this);
         this.pool = HostFallback.of(PoolKernels.class, "pool", cpu.pool(), this);
@@ -182,11 +184,30 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return new CudaBuffer(device, dtype, numel, p, allocator);
     }
 
+    /**
+     * A constant array (a scalar operand, Tensor.full, the seed of backward) is written by a fill
+     * kernel with the value as its parameter, which stays asynchronous; other values are copied
+     * (a host-to-device copy waits for the stream).
+     */
     @Override
     public Buffer fromHost(DType dtype, double[] values) {
         DevicePointer p = allocator.allocate((long) values.length * dtype.bytes());
-        write(p, dtype, values);
+        if (constant(values)) {
+            elementwise.fill(dtype, values.length, values[0], p);
+        } else {
+            write(p, dtype, values);
+        }
         return new CudaBuffer(device, dtype, values.length, p, allocator);
+    }
+
+    private static boolean constant(double[] v) {
+        long first = Double.doubleToRawLongBits(v[0]);
+        for (int i = 1; i < v.length; i++) {
+            if (Double.doubleToRawLongBits(v[i]) != first) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
