@@ -42,8 +42,9 @@ import io.jnorm.tensor.Tensor;
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
  *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
- *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused). Families
- *       without CUDA kernels yet (BN/GN/LN/IN, BCN, BRN, SN, UBN) run on the CPU reference
+ *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused); the shared
+ *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu.
+ *       Families without CUDA kernels yet (BCN, BRN, SN, UBN) run on the CPU reference
  *       through host copies ({@link HostFallback}), each logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
@@ -95,7 +96,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.conv = new CudaConv(convPtx);
         this.pool = new CudaPool(new CudaPoolLaunchers(modules));
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
-        this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
+        this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
         this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
         this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
