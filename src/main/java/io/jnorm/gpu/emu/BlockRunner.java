@@ -4,6 +4,7 @@ import io.jnorm.gpu.LaunchConfig;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the blocks of one launch on one worker thread: owns the warps (reused from block to
@@ -25,6 +26,9 @@ final class BlockRunner {
     private final long[] sharedInit;
     final byte[] local;
     private final long seed;
+    private final Counters counters;
+    /** Warp instructions of the launch's finished blocks, shared by its workers (the watchdog). */
+    private final AtomicLong launchInstructions;
     private SplittableRandom random;
     private int liveThreads;
     private int ctaX;
@@ -39,8 +43,10 @@ final class BlockRunner {
     private final boolean[] redOr = new boolean[BARRIERS];
 
     BlockRunner(KernelImage k, LaunchConfig cfg, EmulatorOptions opts, DeviceMemory heap, byte[] params,
-                Counters counters) {
+                Counters counters, AtomicLong launchInstructions) {
         this.k = k;
+        this.counters = counters;
+        this.launchInstructions = launchInstructions;
         this.cfg = cfg;
         this.opts = opts;
         this.threads = cfg.threadsPerBlock();
@@ -59,6 +65,7 @@ final class BlockRunner {
         mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params);
         random = opts.strict() ? new SplittableRandom(seed) : null;
         interp = new Interpreter(k, counters, mem, this, opts.sanitizer(), random);
+        interp.instructionBudget = opts.instructionBudget();
     }
 
     private void fillConstants(Warp w) {
@@ -79,6 +86,16 @@ final class BlockRunner {
             random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + linearIndex);
         }
         setUp();
+        long before = counters.warpInstructions;
+        interp.instructionLimit = before + Math.max(0, opts.instructionBudget() - launchInstructions.get());
+        try {
+            runWarps();
+        } finally {
+            launchInstructions.addAndGet(counters.warpInstructions - before);
+        }
+    }
+
+    private void runWarps() {
         int nw = warps.length;
         int[] order = new int[nw];
         for (int i = 0; i < nw; i++) {
@@ -308,6 +325,10 @@ final class BlockRunner {
         String where = interp.faultPc >= 0 && interp.faultPc < k.code.length ? k.where(interp.faultPc) : "?";
         return new io.jnorm.gpu.GpuException(f.status, String.format("kernel %s: %s at %s, block %s, thread %s",
                 k.name, f.getMessage(), where, block(), thread));
+    }
+
+    boolean tracksSharedInit() {
+        return sharedInit != null;
     }
 
     /** Offset of a checked shared access; marks or checks initialisation under the sanitizer. */

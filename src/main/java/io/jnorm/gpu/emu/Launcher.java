@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the blocks of one launch, on one thread or several. Blocks are independent in CUDA, so
@@ -41,6 +42,7 @@ final class Launcher {
         int workers = Math.min(opts.workerThreads(), blocks);
         AtomicInteger next = new AtomicInteger();
         AtomicInteger limit = new AtomicInteger(Integer.MAX_VALUE);
+        AtomicLong instructions = new AtomicLong();
         int[] finalOrder = order;
         RuntimeException[] faults = new RuntimeException[workers];
         int[] faultPos = new int[workers];
@@ -51,7 +53,7 @@ final class Launcher {
             counters[id] = new Counters();
             faultPos[id] = Integer.MAX_VALUE;
             Runnable task = () -> {
-                BlockRunner runner = new BlockRunner(k, cfg, opts, heap, params, counters[id]);
+                BlockRunner runner = new BlockRunner(k, cfg, opts, heap, params, counters[id], instructions);
                 while (true) {
                     int pos = next.getAndIncrement();
                     if (pos >= blocks || pos > limit.get()) {

@@ -69,11 +69,82 @@ final class MemoryUnit {
         return space;
     }
 
+    /**
+     * The backing array of a request whose every lane is aligned and inside one live, untracked
+     * global allocation (the last one used) or inside shared memory without init tracking; null
+     * when some lane needs the checked per-lane path (which then reports the fault, if any).
+     * {@link #fastBase} is the address of the array's first byte.
+     */
+    private byte[] fastTarget(int space, int act, int total) {
+        byte[] data;
+        long base;
+        long limit;
+        if (space == GLOBAL || space == CONST) {
+            Allocation al = hint;
+            if (al == null || al.init != null || al.freed) {
+                return null;
+            }
+            data = al.data;
+            base = al.base;
+            limit = al.size;
+        } else if (space == SHARED && !blk.tracksSharedInit()) {
+            data = blk.shared;
+            base = 0;
+            limit = data.length;
+        } else {
+            return null;
+        }
+        long lo = Long.MAX_VALUE;
+        long hi = Long.MIN_VALUE;
+        long or = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            long a = addrs[Integer.numberOfTrailingZeros(m)];
+            lo = Math.min(lo, a);
+            hi = Math.max(hi, a);
+            or |= a;
+        }
+        if ((or & (total - 1)) != 0 || lo < base || hi - base > limit - total) {
+            return null;
+        }
+        fastBase = base;
+        return data;
+    }
+
+    private long fastBase;
+
     void load(Warp w, Insn in, int act) {
         int space = gather(w, in, act);
         int total = in.size * in.vec;
         count(space, act, total, false);
         long[] r = w.regs;
+        byte[] fast = fastTarget(space, act, total);
+        if (fast != null) {
+            long base = fastBase;
+            int t = in.type;
+            if (in.vec == 1 && in.size == 4 && (t == Types.F32 || t == Types.U32 || t == Types.B32)) {
+                int d = in.d;
+                for (int m = act; m != 0; m &= m - 1) {
+                    int l = Integer.numberOfTrailingZeros(m);
+                    r[d + l] = (int) DeviceMemory.I32.get(fast, (int) (addrs[l] - base)) & 0xFFFFFFFFL;
+                }
+                return;
+            }
+            for (int m = act; m != 0; m &= m - 1) {
+                int l = Integer.numberOfTrailingZeros(m);
+                int off = (int) (addrs[l] - base);
+                if (in.vec == 1) {
+                    r[in.d + l] = Types.ext(DeviceMemory.load(fast, off, in.size), t);
+                } else {
+                    for (int k = 0; k < in.vec; k++) {
+                        int dst = in.vregs[k];
+                        if (dst >= 0) {
+                            r[dst + l] = Types.ext(DeviceMemory.load(fast, off + k * in.size, in.size), t);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for (int m = act; m != 0; m &= m - 1) {
             int l = Integer.numberOfTrailingZeros(m);
             lane = l;
@@ -135,6 +206,22 @@ final class MemoryUnit {
         }
         count(space, act, total, true);
         long[] r = w.regs;
+        byte[] fast = space == CONST ? null : fastTarget(space, act, total);
+        if (fast != null) {
+            long base = fastBase;
+            for (int m = act; m != 0; m &= m - 1) {
+                int l = Integer.numberOfTrailingZeros(m);
+                int off = (int) (addrs[l] - base);
+                if (in.vec == 1) {
+                    DeviceMemory.store(fast, off, in.size, r[in.b + l]);
+                } else {
+                    for (int k = 0; k < in.vec; k++) {
+                        DeviceMemory.store(fast, off + k * in.size, in.size, r[in.vregs[k] + l]);
+                    }
+                }
+            }
+            return;
+        }
         // check every lane before writing any, so a faulting request leaves memory unchanged
         for (int m = act; m != 0; m &= m - 1) {
             int l = Integer.numberOfTrailingZeros(m);
@@ -230,8 +317,32 @@ final class MemoryUnit {
         }
     }
 
-    /** Distinct 32-byte sectors touched by the active lanes. */
+    /**
+     * Distinct 32-byte sectors touched by the active lanes. Lanes usually touch ascending
+     * addresses, where counting the changes of sector suffices; otherwise they are sorted.
+     */
     private int sectors(int act, int total) {
+        long prev = -1;
+        int distinct = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            long first = addrs[l] >>> 5;
+            long last = (addrs[l] + total - 1) >>> 5;
+            if (first < prev || last < first) {
+                return sortedSectors(act, total);
+            }
+            if (first != prev) {
+                distinct++;
+            }
+            if (last != first) {
+                distinct++;
+            }
+            prev = last;
+        }
+        return distinct;
+    }
+
+    private int sortedSectors(int act, int total) {
         long[] s = sectorScratch;
         int n = 0;
         for (int m = act; m != 0; m &= m - 1) {
@@ -264,12 +375,37 @@ final class MemoryUnit {
     }
 
     /**
+     * Wavefronts of a request of at most 4 bytes per lane when no two lanes touch different words
+     * of one bank (the usual case: 1, or 0 for no lanes); -1 when some do.
+     */
+    private int conflictFreeWavefronts(int act) {
+        int seen = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            long word = addrs[Integer.numberOfTrailingZeros(m)] >>> 2;
+            int bank = (int) (word & 31);
+            if ((seen & (1 << bank)) == 0) {
+                seen |= 1 << bank;
+                bankWords[bank] = word;
+            } else if (bankWords[bank] != word) {
+                return -1;
+            }
+        }
+        return act == 0 ? 0 : 1;
+    }
+
+    /**
      * Shared-memory wavefronts of one request: 32 banks of 4-byte words; lanes that touch
      * different words of one bank conflict, the same word is a broadcast. 8-byte accesses are
      * processed per half warp and 16-byte accesses per quarter warp, as on the hardware, so a
      * conflict-free request of those widths takes 2 and 4 wavefronts.
      */
     private int wavefronts(int act, int total) {
+        if (total <= 4) {
+            int w = conflictFreeWavefronts(act);
+            if (w >= 0) {
+                return w;
+            }
+        }
         int lanesPerPhase = total <= 4 ? 32 : 128 / total;
         int words = Math.max(1, total / 4);
         int sum = 0;
