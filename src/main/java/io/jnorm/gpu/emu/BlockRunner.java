@@ -62,7 +62,7 @@ final class BlockRunner {
         sharedInit = opts.sanitizer() ? new long[(shared.length + 63) / 64] : null;
         local = new byte[k.localBytes * threads];
         seed = opts.seed();
-        mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params);
+        mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params, k.code.length);
         random = opts.strict() ? new SplittableRandom(seed) : null;
         interp = new Interpreter(k, counters, mem, this, opts.sanitizer(), random);
         interp.instructionBudget = opts.instructionBudget();

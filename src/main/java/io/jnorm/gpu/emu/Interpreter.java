@@ -279,17 +279,17 @@ final class Interpreter {
                         }
                         case Op.LD:
                             if (act != 0) {
-                                mem.load(w, in, act);
+                                mem.load(w, in, act, pc);
                             }
                             break;
                         case Op.ST:
                             if (act != 0) {
-                                mem.store(w, in, act);
+                                mem.store(w, in, act, pc);
                             }
                             break;
                         case Op.ATOM:
                             if (act != 0) {
-                                mem.atomic(w, in, act);
+                                mem.atomic(w, in, act, pc);
                             }
                             break;
                         case Op.NOP:

@@ -206,6 +206,15 @@ final class LaneOps {
     static int setpInt(long[] r, int a, int b, int t, int mask, int act) {
         int res = 0;
         if (t == Types.S32) {
+            if (act == FULL) {
+                for (int l = 0; l < 32; l++) {
+                    int x = (int) r[a + l];
+                    int y = (int) r[b + l];
+                    int outcome = x < y ? 1 : x == y ? 2 : 4;
+                    res |= (outcome & mask) != 0 ? 1 << l : 0;
+                }
+                return res;
+            }
             for (int m = act; m != 0; m &= m - 1) {
                 int l = Integer.numberOfTrailingZeros(m);
                 int x = (int) r[a + l];

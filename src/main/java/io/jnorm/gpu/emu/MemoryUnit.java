@@ -19,11 +19,14 @@ final class MemoryUnit {
     private final long[] sectorScratch = new long[64];
     private final int[] bankCount = new int[32];
     private final long[] bankWords = new long[32 * 32];
+    /** The allocation each memory instruction (by PC) used last: the usual one for its next request. */
+    private final Allocation[] hints;
     private Allocation hint;
     /** Lane whose access is being checked, for fault reports. */
     int lane = -1;
 
-    MemoryUnit(DeviceMemory heap, BlockRunner blk, Counters c, boolean sanitizer, byte[] params) {
+    MemoryUnit(DeviceMemory heap, BlockRunner blk, Counters c, boolean sanitizer, byte[] params, int codeLength) {
+        this.hints = new Allocation[codeLength];
         this.heap = heap;
         this.blk = blk;
         this.c = c;
@@ -49,25 +52,57 @@ final class MemoryUnit {
         long[] r = w.regs;
         int a = in.a;
         long off = in.imm, mask = in.addrMask;
-        for (int m = act; m != 0; m &= m - 1) {
-            int l = Integer.numberOfTrailingZeros(m);
-            addrs[l] = (r[a + l] + off) & mask;
+        long lo = Long.MAX_VALUE;
+        long hi = Long.MIN_VALUE;
+        long or = 0;
+        if (act == LaneOps.FULL) {
+            for (int l = 0; l < 32; l++) {
+                long v = (r[a + l] + off) & mask;
+                addrs[l] = v;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                or |= v;
+            }
+        } else {
+            for (int m = act; m != 0; m &= m - 1) {
+                int l = Integer.numberOfTrailingZeros(m);
+                long v = (r[a + l] + off) & mask;
+                addrs[l] = v;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                or |= v;
+            }
         }
         int space = in.space;
         if (space == KernelDecoder.SPACE_GENERIC) {
             space = generic(addrs[Integer.numberOfTrailingZeros(act)]);
             long base = space == SHARED ? DeviceMemory.SHARED_WINDOW : space == LOCAL ? DeviceMemory.LOCAL_WINDOW : 0;
+            lo = Long.MAX_VALUE;
+            hi = Long.MIN_VALUE;
+            or = 0;
             for (int m = act; m != 0; m &= m - 1) {
                 int l = Integer.numberOfTrailingZeros(m);
                 lane = l;
                 if (generic(addrs[l]) != space) {
                     throw new Fault(Fault.ILLEGAL, "one generic access mixes state spaces across lanes", l);
                 }
-                addrs[l] -= base;
+                long v = addrs[l] - base;
+                addrs[l] = v;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                or |= v;
             }
         }
+        minAddr = lo;
+        maxAddr = hi;
+        orAddr = or;
         return space;
     }
+
+    /** Lowest and highest address and the OR of all addresses of the request gathered last. */
+    private long minAddr;
+    private long maxAddr;
+    private long orAddr;
 
     /**
      * The backing array of a request whose every lane is aligned and inside one live, untracked
@@ -94,16 +129,7 @@ final class MemoryUnit {
         } else {
             return null;
         }
-        long lo = Long.MAX_VALUE;
-        long hi = Long.MIN_VALUE;
-        long or = 0;
-        for (int m = act; m != 0; m &= m - 1) {
-            long a = addrs[Integer.numberOfTrailingZeros(m)];
-            lo = Math.min(lo, a);
-            hi = Math.max(hi, a);
-            or |= a;
-        }
-        if ((or & (total - 1)) != 0 || lo < base || hi - base > limit - total) {
+        if ((orAddr & (total - 1)) != 0 || minAddr < base || maxAddr - base > limit - total) {
             return null;
         }
         fastBase = base;
@@ -112,7 +138,13 @@ final class MemoryUnit {
 
     private long fastBase;
 
-    void load(Warp w, Insn in, int act) {
+    void load(Warp w, Insn in, int act, int pc) {
+        hint = hints[pc];
+        loadRequest(w, in, act);
+        hints[pc] = hint;
+    }
+
+    private void loadRequest(Warp w, Insn in, int act) {
         int space = gather(w, in, act);
         int total = in.size * in.vec;
         count(space, act, total, false);
@@ -198,7 +230,13 @@ final class MemoryUnit {
         }
     }
 
-    void store(Warp w, Insn in, int act) {
+    void store(Warp w, Insn in, int act, int pc) {
+        hint = hints[pc];
+        storeRequest(w, in, act);
+        hints[pc] = hint;
+    }
+
+    private void storeRequest(Warp w, Insn in, int act) {
         int space = gather(w, in, act);
         int total = in.size * in.vec;
         if (space == PARAM || space == CONST) {
@@ -264,7 +302,13 @@ final class MemoryUnit {
         }
     }
 
-    void atomic(Warp w, Insn in, int act) {
+    void atomic(Warp w, Insn in, int act, int pc) {
+        hint = hints[pc];
+        atomicRequest(w, in, act);
+        hints[pc] = hint;
+    }
+
+    private void atomicRequest(Warp w, Insn in, int act) {
         int space = gather(w, in, act);
         c.atomics++;
         long[] r = w.regs;
@@ -318,10 +362,22 @@ final class MemoryUnit {
     }
 
     /**
-     * Distinct 32-byte sectors touched by the active lanes. Lanes usually touch ascending
-     * addresses, where counting the changes of sector suffices; otherwise they are sorted.
+     * Distinct 32-byte sectors touched by the active lanes. A request within 64 sectors sets
+     * bits; a wider one whose lanes touch ascending addresses counts changes of sector;
+     * otherwise the sectors are sorted.
      */
     private int sectors(int act, int total) {
+        long s0 = minAddr >>> 5;
+        if (minAddr >= 0 && maxAddr >= minAddr && ((maxAddr + total - 1) >>> 5) - s0 < 64) {
+            // the request spans at most 64 sectors: one bit per sector
+            long bits = 0;
+            for (int m = act; m != 0; m &= m - 1) {
+                long a = addrs[Integer.numberOfTrailingZeros(m)];
+                bits |= 1L << ((a >>> 5) - s0);
+                bits |= 1L << (((a + total - 1) >>> 5) - s0);
+            }
+            return Long.bitCount(bits);
+        }
         long prev = -1;
         int distinct = 0;
         for (int m = act; m != 0; m &= m - 1) {
@@ -400,13 +456,23 @@ final class MemoryUnit {
      * conflict-free request of those widths takes 2 and 4 wavefronts.
      */
     private int wavefronts(int act, int total) {
+        int lanesPerPhase = total <= 4 ? 32 : 128 / total;
+        if (minAddr >= 0 && maxAddr >= minAddr && ((maxAddr + total - 1) >>> 2) - (minAddr >>> 2) < 32) {
+            // all words lie in a window of 32 consecutive words: one word per bank, so no
+            // conflicts and each phase with active lanes takes one wavefront
+            int n = 0;
+            for (int phase = 0; phase < 32; phase += lanesPerPhase) {
+                int phaseMask = (int) ((1L << (phase + lanesPerPhase)) - (1L << phase));
+                n += (act & phaseMask) != 0 ? 1 : 0;
+            }
+            return n;
+        }
         if (total <= 4) {
             int w = conflictFreeWavefronts(act);
             if (w >= 0) {
                 return w;
             }
         }
-        int lanesPerPhase = total <= 4 ? 32 : 128 / total;
         int words = Math.max(1, total / 4);
         int sum = 0;
         for (int phase = 0; phase < 32; phase += lanesPerPhase) {
@@ -415,7 +481,7 @@ final class MemoryUnit {
             if (lanes == 0) {
                 continue;
             }
-            java.util.Arrays.fill(bankCount, 0);
+            int touched = 0;
             int worst = 0;
             for (int m = lanes; m != 0; m &= m - 1) {
                 int l = Integer.numberOfTrailingZeros(m);
@@ -423,6 +489,7 @@ final class MemoryUnit {
                 for (int k = 0; k < words; k++) {
                     long word = word0 + k;
                     int bank = (int) (word & 31);
+                    touched |= 1 << bank;
                     int cnt = bankCount[bank];
                     boolean seen = false;
                     for (int i = 0; i < cnt; i++) {
@@ -437,6 +504,10 @@ final class MemoryUnit {
                         worst = Math.max(worst, cnt);
                     }
                 }
+            }
+            // only the banks this phase touched need clearing for the next one
+            for (int m = touched; m != 0; m &= m - 1) {
+                bankCount[Integer.numberOfTrailingZeros(m)] = 0;
             }
             sum += worst;
         }
