@@ -63,8 +63,7 @@ final class BlockRunner {
         local = new byte[k.localBytes * threads];
         seed = opts.seed();
         mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params, k.code.length);
-        random = opts.strict() ? new SplittableRandom(seed) : null;
-        interp = new Interpreter(k, counters, mem, this, opts.sanitizer(), random);
+        interp = new Interpreter(k, counters, mem, this, opts.sanitizer());
         interp.instructionBudget = opts.instructionBudget();
     }
 
@@ -83,7 +82,10 @@ final class BlockRunner {
         ctaY = y;
         ctaZ = z;
         if (opts.strict()) {
+            // one schedule per block, so that it does not depend on which worker ran which blocks before
             random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + linearIndex);
+            interp.random = random;
+            mem.random = random;
         }
         setUp();
         long before = counters.warpInstructions;

@@ -15,7 +15,8 @@ final class Interpreter {
     private final MemoryUnit mem;
     private final BlockRunner blk;
     private final boolean sanitizer;
-    private final SplittableRandom random;
+    /** The strict-mode schedule of the current block (set by the block runner), or null. */
+    SplittableRandom random;
     private final long[] scratch = new long[32];
     private final int[] scratchLane = new int[32];
     /** PC and group of the instruction that faulted, for fault reports. */
@@ -26,14 +27,12 @@ final class Interpreter {
     /** The launch's budget, for the timeout message. */
     long instructionBudget;
 
-    Interpreter(KernelImage k, Counters c, MemoryUnit mem, BlockRunner blk, boolean sanitizer,
-                SplittableRandom random) {
+    Interpreter(KernelImage k, Counters c, MemoryUnit mem, BlockRunner blk, boolean sanitizer) {
         this.code = k.code;
         this.c = c;
         this.mem = mem;
         this.blk = blk;
         this.sanitizer = sanitizer;
-        this.random = random;
     }
 
     /**

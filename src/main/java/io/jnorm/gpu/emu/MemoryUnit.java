@@ -2,6 +2,8 @@ package io.jnorm.gpu.emu;
 
 import io.jnorm.gpu.emu.DeviceMemory.Allocation;
 
+import java.util.SplittableRandom;
+
 
 /**
  * Warp-level loads, stores and atomics in every state space, with their checks and counters:
@@ -16,6 +18,9 @@ final class MemoryUnit {
     private final boolean sanitizer;
     private final byte[] params;
     private final long[] addrs = new long[32];
+    private final int[] order = new int[32];
+    /** The strict-mode schedule of the current block, or null. */
+    SplittableRandom random;
     private final long[] sectorScratch = new long[64];
     private final int[] bankCount = new int[32];
     private final long[] bankWords = new long[32 * 32];
@@ -155,9 +160,16 @@ final class MemoryUnit {
             int t = in.type;
             if (in.vec == 1 && in.size == 4 && (t == Types.F32 || t == Types.U32 || t == Types.B32)) {
                 int d = in.d;
+                long[] ad = addrs;
+                if (act == LaneOps.FULL) {
+                    for (int l = 0; l < 32; l++) {
+                        r[d + l] = (int) DeviceMemory.I32.get(fast, (int) (ad[l] - base)) & 0xFFFFFFFFL;
+                    }
+                    return;
+                }
                 for (int m = act; m != 0; m &= m - 1) {
                     int l = Integer.numberOfTrailingZeros(m);
-                    r[d + l] = (int) DeviceMemory.I32.get(fast, (int) (addrs[l] - base)) & 0xFFFFFFFFL;
+                    r[d + l] = (int) DeviceMemory.I32.get(fast, (int) (ad[l] - base)) & 0xFFFFFFFFL;
                 }
                 return;
             }
@@ -313,8 +325,9 @@ final class MemoryUnit {
         c.atomics++;
         long[] r = w.regs;
         int size = in.size;
-        for (int m = act; m != 0; m &= m - 1) {
-            int l = Integer.numberOfTrailingZeros(m);
+        int n = laneOrder(act);
+        for (int i = 0; i < n; i++) {
+            int l = order[i];
             lane = l;
             long addr = addrs[l];
             byte[] data;
@@ -341,6 +354,28 @@ final class MemoryUnit {
             }
             r[in.d + l] = Types.ext(old, in.type);
         }
+    }
+
+    /**
+     * Puts the lanes of {@code act} into {@link #order} in the order their atomics apply and
+     * returns how many there are: ascending lane order, or a random one in strict mode (the
+     * hardware promises no order, so code must not depend on it).
+     */
+    private int laneOrder(int act) {
+        int n = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            order[n++] = Integer.numberOfTrailingZeros(m);
+        }
+        SplittableRandom rnd = random;
+        if (rnd != null) {
+            for (int i = n - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        return n;
     }
 
     private void count(int space, int act, int total, boolean store) {
@@ -371,10 +406,17 @@ final class MemoryUnit {
         if (minAddr >= 0 && maxAddr >= minAddr && ((maxAddr + total - 1) >>> 5) - s0 < 64) {
             // the request spans at most 64 sectors: one bit per sector
             long bits = 0;
-            for (int m = act; m != 0; m &= m - 1) {
-                long a = addrs[Integer.numberOfTrailingZeros(m)];
-                bits |= 1L << ((a >>> 5) - s0);
-                bits |= 1L << (((a + total - 1) >>> 5) - s0);
+            long[] ad = addrs;
+            if (act == LaneOps.FULL) {
+                for (int l = 0; l < 32; l++) {
+                    long a = ad[l];
+                    bits |= (1L << ((a >>> 5) - s0)) | (1L << (((a + total - 1) >>> 5) - s0));
+                }
+            } else {
+                for (int m = act; m != 0; m &= m - 1) {
+                    long a = ad[Integer.numberOfTrailingZeros(m)];
+                    bits |= (1L << ((a >>> 5) - s0)) | (1L << (((a + total - 1) >>> 5) - s0));
+                }
             }
             return Long.bitCount(bits);
         }
