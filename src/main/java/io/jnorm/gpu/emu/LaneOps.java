@@ -201,38 +201,55 @@ final class LaneOps {
 
     /**
      * The lanes of {@code act} where the integer comparison of type {@code t} has an outcome in
-     * {@code mask} (1 less, 2 equal, 4 greater).
+     * {@code mask} (1 less, 2 equal, 4 greater). The common 32-bit types have their own small
+     * methods, which the JIT inlines into the interpreter loop.
      */
     static int setpInt(long[] r, int a, int b, int t, int mask, int act) {
-        int res = 0;
         if (t == Types.S32) {
-            if (act == FULL) {
-                for (int l = 0; l < 32; l++) {
-                    int x = (int) r[a + l];
-                    int y = (int) r[b + l];
-                    int outcome = x < y ? 1 : x == y ? 2 : 4;
-                    res |= (outcome & mask) != 0 ? 1 << l : 0;
-                }
-                return res;
-            }
-            for (int m = act; m != 0; m &= m - 1) {
-                int l = Integer.numberOfTrailingZeros(m);
-                int x = (int) r[a + l];
-                int y = (int) r[b + l];
-                int outcome = x < y ? 1 : x == y ? 2 : 4;
-                res |= (outcome & mask) != 0 ? 1 << l : 0;
-            }
-            return res;
+            return act == FULL ? setpS32Full(r, a, b, mask) : setpS32(r, a, b, mask, act);
         }
         if (t == Types.U32 || t == Types.B32) {
-            for (int m = act; m != 0; m &= m - 1) {
-                int l = Integer.numberOfTrailingZeros(m);
-                int cmp = Integer.compareUnsigned((int) r[a + l], (int) r[b + l]);
-                int outcome = cmp < 0 ? 1 : cmp == 0 ? 2 : 4;
-                res |= (outcome & mask) != 0 ? 1 << l : 0;
-            }
-            return res;
+            return setpU32(r, a, b, mask, act);
         }
+        return setpWide(r, a, b, t, mask, act);
+    }
+
+    private static int setpS32Full(long[] r, int a, int b, int mask) {
+        int res = 0;
+        for (int l = 0; l < 32; l++) {
+            int x = (int) r[a + l];
+            int y = (int) r[b + l];
+            int outcome = x < y ? 1 : x == y ? 2 : 4;
+            res |= (outcome & mask) != 0 ? 1 << l : 0;
+        }
+        return res;
+    }
+
+    private static int setpS32(long[] r, int a, int b, int mask, int act) {
+        int res = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            int x = (int) r[a + l];
+            int y = (int) r[b + l];
+            int outcome = x < y ? 1 : x == y ? 2 : 4;
+            res |= (outcome & mask) != 0 ? 1 << l : 0;
+        }
+        return res;
+    }
+
+    private static int setpU32(long[] r, int a, int b, int mask, int act) {
+        int res = 0;
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            int cmp = Integer.compareUnsigned((int) r[a + l], (int) r[b + l]);
+            int outcome = cmp < 0 ? 1 : cmp == 0 ? 2 : 4;
+            res |= (outcome & mask) != 0 ? 1 << l : 0;
+        }
+        return res;
+    }
+
+    private static int setpWide(long[] r, int a, int b, int t, int mask, int act) {
+        int res = 0;
         for (int m = act; m != 0; m &= m - 1) {
             int l = Integer.numberOfTrailingZeros(m);
             int cmp = Types.compare(Types.ext(r[a + l], t), Types.ext(r[b + l], t), t);
