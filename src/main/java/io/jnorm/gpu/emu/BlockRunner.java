@@ -26,9 +26,10 @@ final class BlockRunner {
     private final long[] sharedInit;
     final byte[] local;
     private final long seed;
-    private final Counters counters;
+    /** This runner's share of the launch's counters. */
+    final Counters counters;
     /** Warp instructions of the launch's finished blocks, shared by its workers (the watchdog). */
-    private final AtomicLong launchInstructions;
+    private AtomicLong launchInstructions;
     private SplittableRandom random;
     private int liveThreads;
     private int ctaX;
@@ -43,9 +44,9 @@ final class BlockRunner {
     private final boolean[] redOr = new boolean[BARRIERS];
 
     BlockRunner(KernelImage k, LaunchConfig cfg, EmulatorOptions opts, DeviceMemory heap, byte[] params,
-                Counters counters, AtomicLong launchInstructions) {
+                AtomicLong launchInstructions) {
         this.k = k;
-        this.counters = counters;
+        this.counters = new Counters();
         this.launchInstructions = launchInstructions;
         this.cfg = cfg;
         this.opts = opts;
@@ -65,6 +66,22 @@ final class BlockRunner {
         mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params, k.code.length);
         interp = new Interpreter(k, counters, mem, this, opts.sanitizer());
         interp.instructionBudget = opts.instructionBudget();
+    }
+
+    /** Whether this runner can run blocks of another launch of {@code kernel} with {@code config}. */
+    boolean fits(KernelImage kernel, LaunchConfig config, EmulatorOptions options) {
+        return k == kernel && cfg.equals(config) && opts.equals(options);
+    }
+
+    /**
+     * Prepares this runner for the blocks of a new launch of the same kernel and configuration:
+     * the warps, register files and shared memory are reused (every block starts from a reset
+     * state anyway), the counters start from zero.
+     */
+    void startLaunch(byte[] params, AtomicLong instructions) {
+        counters.clear();
+        mem.params = params;
+        launchInstructions = instructions;
     }
 
     private void fillConstants(Warp w) {

@@ -16,7 +16,8 @@ final class MemoryUnit {
     private final BlockRunner blk;
     private final Counters c;
     private final boolean sanitizer;
-    private final byte[] params;
+    /** The launch's parameter buffer. */
+    byte[] params;
     private final long[] addrs = new long[32];
     private final int[] order = new int[32];
     /** The strict-mode schedule of the current block, or null. */
