@@ -214,15 +214,43 @@ final class LaneOps {
         return setpWide(r, a, b, t, mask, act);
     }
 
+    /** Full-warp signed 32-bit compare, one loop per relation so each is a plain set-on-condition. */
     private static int setpS32Full(long[] r, int a, int b, int mask) {
         int res = 0;
-        for (int l = 0; l < 32; l++) {
-            int x = (int) r[a + l];
-            int y = (int) r[b + l];
-            int outcome = x < y ? 1 : x == y ? 2 : 4;
-            res |= (outcome & mask) != 0 ? 1 << l : 0;
+        switch (mask) {
+            case 1:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] < (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            case 3:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] <= (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            case 4:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] > (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            case 6:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] >= (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            case 2:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] == (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            case 5:
+                for (int l = 0; l < 32; l++) {
+                    res |= ((int) r[a + l] != (int) r[b + l] ? 1 : 0) << l;
+                }
+                return res;
+            default:
+                return setpS32(r, a, b, mask, FULL);
         }
-        return res;
     }
 
     private static int setpS32(long[] r, int a, int b, int mask, int act) {
