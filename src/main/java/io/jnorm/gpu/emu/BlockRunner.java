@@ -66,6 +66,9 @@ final class BlockRunner {
         mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params, k.code.length);
         interp = new Interpreter(k, counters, mem, this, opts.sanitizer());
         interp.instructionBudget = opts.instructionBudget();
+        for (Warp w : warps) {
+            fillSpecials(w, false);
+        }
     }
 
     /** Whether this runner can run blocks of another launch of {@code kernel} with {@code config}. */
@@ -177,11 +180,28 @@ final class BlockRunner {
             w.syncWait = 0;
             Arrays.fill(w.pc, 0);
             Arrays.fill(w.preds, 0);
-            for (int i = 0; i < k.specialSlots.length; i++) {
-                int slot = k.specialSlots[i];
-                for (int l = 0; l < 32; l++) {
-                    w.regs[slot + l] = special(k.specialIds[i], first + l, l, w.index);
-                }
+            fillSpecials(w, true);
+        }
+    }
+
+    private static boolean perBlock(int specialId) {
+        return specialId == Special.CTAID_X || specialId == Special.CTAID_Y || specialId == Special.CTAID_Z;
+    }
+
+    /**
+     * Fills the planes of the special registers that change from block to block ({@code
+     * blockOnly}: %ctaid), or of the others, which depend only on the launch configuration and
+     * are filled once (no instruction writes a special register's plane).
+     */
+    private void fillSpecials(Warp w, boolean blockOnly) {
+        int first = w.index * 32;
+        for (int i = 0; i < k.specialSlots.length; i++) {
+            if (perBlock(k.specialIds[i]) != blockOnly) {
+                continue;
+            }
+            int slot = k.specialSlots[i];
+            for (int l = 0; l < 32; l++) {
+                w.regs[slot + l] = special(k.specialIds[i], first + l, l, w.index);
             }
         }
     }
