@@ -372,16 +372,7 @@ final class BlockRunner {
 
     /** Offset of a checked shared access; marks or checks initialisation under the sanitizer. */
     int sharedOffset(long addr, int size, boolean write, int lane) {
-        if ((addr & (size - 1)) != 0) {
-            throw new Fault(Fault.MISALIGNED, String.format("misaligned __shared__ %s of size %d at 0x%x",
-                    write ? "write" : "read", size, addr), lane);
-        }
-        if (addr < 0 || addr + size > shared.length) {
-            throw new Fault(Fault.OUT_OF_BOUNDS, String.format(
-                    "invalid __shared__ %s of size %d at 0x%x, the block has %d bytes of shared memory",
-                    write ? "write" : "read", size, addr, shared.length), lane);
-        }
-        int off = (int) addr;
+        int off = checkShared(addr, size, write, lane);
         if (sharedInit != null) {
             for (int i = off; i < off + size; i++) {
                 long bit = 1L << i;
@@ -395,6 +386,20 @@ final class BlockRunner {
             }
         }
         return off;
+    }
+
+    /** Offset of a shared access after the alignment and bounds checks, without touching init bits. */
+    int checkShared(long addr, int size, boolean write, int lane) {
+        if ((addr & (size - 1)) != 0) {
+            throw new Fault(Fault.MISALIGNED, String.format("misaligned __shared__ %s of size %d at 0x%x",
+                    write ? "write" : "read", size, addr), lane);
+        }
+        if (addr < 0 || addr + size > shared.length) {
+            throw new Fault(Fault.OUT_OF_BOUNDS, String.format(
+                    "invalid __shared__ %s of size %d at 0x%x, the block has %d bytes of shared memory",
+                    write ? "write" : "read", size, addr, shared.length), lane);
+        }
+        return (int) addr;
     }
 
     int localOffset(Warp w, int lane, long addr, int size, boolean write) {

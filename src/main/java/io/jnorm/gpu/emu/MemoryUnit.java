@@ -326,6 +326,20 @@ final class MemoryUnit {
         c.atomics++;
         long[] r = w.regs;
         int size = in.size;
+        if (space != GLOBAL && space != SHARED) {
+            throw new Fault(Fault.ILLEGAL, "atomic on a state space other than global or shared",
+                    Integer.numberOfTrailingZeros(act));
+        }
+        // bounds, alignment and liveness of every lane first, so a faulting request changes nothing
+        for (int m = act; m != 0; m &= m - 1) {
+            int l = Integer.numberOfTrailingZeros(m);
+            lane = l;
+            if (space == GLOBAL) {
+                hint = heap.access(addrs[l], size, true, hint, "__global__");
+            } else {
+                blk.checkShared(addrs[l], size, false, l);
+            }
+        }
         int n = laneOrder(act);
         for (int i = 0; i < n; i++) {
             int l = order[i];

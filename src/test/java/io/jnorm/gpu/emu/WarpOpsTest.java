@@ -231,4 +231,26 @@ class WarpOpsTest {
                 () -> EmulatorOptions.defaults().withInstructionBudget(0));
         assertTrue(e.getMessage().contains("instructionBudget") && e.getMessage().contains("0"), e.getMessage());
     }
+
+    @Test
+    void aFaultingAtomicRequestChangesNoLane() {
+        // hand-written: thread t adds 1 to counters[t]; with 20 counters, lanes 20..31 are out of bounds
+        String ptx = ".version 9.0\n.target sm_80\n.address_size 64\n"
+                + ".visible .entry add_each(.param .u64 p)\n{\n"
+                + "  .reg .b32 %r<4>;\n  .reg .b64 %rd<4>;\n"
+                + "  ld.param.u64 %rd1, [p];\n  mov.u32 %r1, %tid.x;\n  mul.wide.u32 %rd2, %r1, 4;\n"
+                + "  add.s64 %rd3, %rd1, %rd2;\n  atom.global.add.u32 %r2, [%rd3], 1;\n  ret;\n}\n";
+        for (EmulatorOptions opts : new EmulatorOptions[] {EmulatorOptions.defaults(),
+            EmulatorOptions.defaults().withStrict(5)}) {
+            try (PtxEmulator emu = new PtxEmulator(opts)) {
+                GpuModule m = emu.loadModule("add_each.ptx", ptx);
+                int[] start = new int[20];
+                Arrays.fill(start, 40);
+                DevicePointer counters = ints(emu, start);
+                expectFault(Fault.OUT_OF_BOUNDS, () -> emu.launch(emu.kernel(m, "add_each"), LaunchConfig.of1d(1, 32),
+                        KernelArgs.of().ptr(counters)), "invalid __global__ write of size 4", "thread (20,0,0)");
+                assertArrayEquals(start, read(emu, counters, 20), "no lane of the faulting request was applied");
+            }
+        }
+    }
 }
