@@ -10,6 +10,10 @@ final class Atomics {
     private Atomics() {
     }
 
+    /** Operations of atom/red ({@code Insn.mode}), in the order of their PTX names. */
+    static final int A_ADD = 0, A_MIN = 1, A_MAX = 2, A_INC = 3, A_DEC = 4, A_AND = 5, A_OR = 6, A_XOR = 7,
+            A_EXCH = 8, A_CAS = 9;
+
     /** Applies the operation and returns the old value's raw bits. */
     static long apply(byte[] data, int off, int size, Insn in, long b, long c) {
         VarHandle h = size == 4 ? DeviceMemory.I32 : DeviceMemory.I64;
@@ -27,7 +31,7 @@ final class Atomics {
     private static long combine(long old, long b, long c, Insn in) {
         int t = in.type;
         switch (in.mode) {
-            case InstructionDecoder.A_ADD:
+            case A_ADD:
                 if (t == Types.F32) {
                     float r = Fp.ftz(Fp.ftz(Fp.f(old)) + Fp.ftz(Fp.f(b)));
                     return Fp.bits(r);
@@ -36,7 +40,7 @@ final class Atomics {
                     return Fp.bits(Fp.d(old) + Fp.d(b));
                 }
                 return old + b;
-            case InstructionDecoder.A_MIN:
+            case A_MIN:
                 if (t == Types.F32) {
                     return Fp.min32(old, b);
                 }
@@ -44,7 +48,7 @@ final class Atomics {
                     return Fp.min64(old, b);
                 }
                 return IntOps.min(old, b, t);
-            case InstructionDecoder.A_MAX:
+            case A_MAX:
                 if (t == Types.F32) {
                     return Fp.max32(old, b);
                 }
@@ -52,22 +56,22 @@ final class Atomics {
                     return Fp.max64(old, b);
                 }
                 return IntOps.max(old, b, t);
-            case InstructionDecoder.A_INC: {
+            case A_INC: {
                 long o = Types.ext(old, Types.U32);
                 return Long.compareUnsigned(o, Types.ext(b, Types.U32)) >= 0 ? 0 : o + 1;
             }
-            case InstructionDecoder.A_DEC: {
+            case A_DEC: {
                 long o = Types.ext(old, Types.U32);
                 long bv = Types.ext(b, Types.U32);
                 return o == 0 || o > bv ? bv : o - 1;
             }
-            case InstructionDecoder.A_AND:
+            case A_AND:
                 return old & b;
-            case InstructionDecoder.A_OR:
+            case A_OR:
                 return old | b;
-            case InstructionDecoder.A_XOR:
+            case A_XOR:
                 return old ^ b;
-            case InstructionDecoder.A_EXCH:
+            case A_EXCH:
                 return b;
             default:
                 return Types.ext(old, t) == Types.ext(b, t) ? c : old;

@@ -4,6 +4,7 @@ import io.jnorm.gpu.LaunchConfig;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the blocks of one launch on one worker thread: owns the warps (reused from block to
@@ -25,6 +26,10 @@ final class BlockRunner {
     private final long[] sharedInit;
     final byte[] local;
     private final long seed;
+    /** This runner's share of the launch's counters. */
+    final Counters counters;
+    /** Warp instructions of the launch's finished blocks, shared by its workers (the watchdog). */
+    private AtomicLong launchInstructions;
     private SplittableRandom random;
     private int liveThreads;
     private int ctaX;
@@ -39,8 +44,10 @@ final class BlockRunner {
     private final boolean[] redOr = new boolean[BARRIERS];
 
     BlockRunner(KernelImage k, LaunchConfig cfg, EmulatorOptions opts, DeviceMemory heap, byte[] params,
-                Counters counters) {
+                AtomicLong launchInstructions) {
         this.k = k;
+        this.counters = new Counters();
+        this.launchInstructions = launchInstructions;
         this.cfg = cfg;
         this.opts = opts;
         this.threads = cfg.threadsPerBlock();
@@ -56,9 +63,28 @@ final class BlockRunner {
         sharedInit = opts.sanitizer() ? new long[(shared.length + 63) / 64] : null;
         local = new byte[k.localBytes * threads];
         seed = opts.seed();
-        mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params);
-        random = opts.strict() ? new SplittableRandom(seed) : null;
-        interp = new Interpreter(k, counters, mem, this, opts.sanitizer(), random);
+        mem = new MemoryUnit(heap, this, counters, opts.sanitizer(), params, k.code.length);
+        interp = new Interpreter(k, counters, mem, this, opts.sanitizer());
+        interp.instructionBudget = opts.instructionBudget();
+        for (Warp w : warps) {
+            fillSpecials(w, false);
+        }
+    }
+
+    /** Whether this runner can run blocks of another launch of {@code kernel} with {@code config}. */
+    boolean fits(KernelImage kernel, LaunchConfig config, EmulatorOptions options) {
+        return k == kernel && cfg.equals(config) && opts.equals(options);
+    }
+
+    /**
+     * Prepares this runner for the blocks of a new launch of the same kernel and configuration:
+     * the warps, register files and shared memory are reused (every block starts from a reset
+     * state anyway), the counters start from zero.
+     */
+    void startLaunch(byte[] params, AtomicLong instructions) {
+        counters.clear();
+        mem.params = params;
+        launchInstructions = instructions;
     }
 
     private void fillConstants(Warp w) {
@@ -76,9 +102,22 @@ final class BlockRunner {
         ctaY = y;
         ctaZ = z;
         if (opts.strict()) {
+            // one schedule per block, so that it does not depend on which worker ran which blocks before
             random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + linearIndex);
+            interp.random = random;
+            mem.random = random;
         }
         setUp();
+        long before = counters.warpInstructions;
+        interp.instructionLimit = before + Math.max(0, opts.instructionBudget() - launchInstructions.get());
+        try {
+            runWarps();
+        } finally {
+            launchInstructions.addAndGet(counters.warpInstructions - before);
+        }
+    }
+
+    private void runWarps() {
         int nw = warps.length;
         int[] order = new int[nw];
         for (int i = 0; i < nw; i++) {
@@ -141,11 +180,28 @@ final class BlockRunner {
             w.syncWait = 0;
             Arrays.fill(w.pc, 0);
             Arrays.fill(w.preds, 0);
-            for (int i = 0; i < k.specialSlots.length; i++) {
-                int slot = k.specialSlots[i];
-                for (int l = 0; l < 32; l++) {
-                    w.regs[slot + l] = special(k.specialIds[i], first + l, l, w.index);
-                }
+            fillSpecials(w, true);
+        }
+    }
+
+    private static boolean perBlock(int specialId) {
+        return specialId == Special.CTAID_X || specialId == Special.CTAID_Y || specialId == Special.CTAID_Z;
+    }
+
+    /**
+     * Fills the planes of the special registers that change from block to block ({@code
+     * blockOnly}: %ctaid), or of the others, which depend only on the launch configuration and
+     * are filled once (no instruction writes a special register's plane).
+     */
+    private void fillSpecials(Warp w, boolean blockOnly) {
+        int first = w.index * 32;
+        for (int i = 0; i < k.specialSlots.length; i++) {
+            if (perBlock(k.specialIds[i]) != blockOnly) {
+                continue;
+            }
+            int slot = k.specialSlots[i];
+            for (int l = 0; l < 32; l++) {
+                w.regs[slot + l] = special(k.specialIds[i], first + l, l, w.index);
             }
         }
     }
@@ -310,18 +366,13 @@ final class BlockRunner {
                 k.name, f.getMessage(), where, block(), thread));
     }
 
+    boolean tracksSharedInit() {
+        return sharedInit != null;
+    }
+
     /** Offset of a checked shared access; marks or checks initialisation under the sanitizer. */
     int sharedOffset(long addr, int size, boolean write, int lane) {
-        if ((addr & (size - 1)) != 0) {
-            throw new Fault(Fault.MISALIGNED, String.format("misaligned __shared__ %s of size %d at 0x%x",
-                    write ? "write" : "read", size, addr), lane);
-        }
-        if (addr < 0 || addr + size > shared.length) {
-            throw new Fault(Fault.OUT_OF_BOUNDS, String.format(
-                    "invalid __shared__ %s of size %d at 0x%x, the block has %d bytes of shared memory",
-                    write ? "write" : "read", size, addr, shared.length), lane);
-        }
-        int off = (int) addr;
+        int off = checkShared(addr, size, write, lane);
         if (sharedInit != null) {
             for (int i = off; i < off + size; i++) {
                 long bit = 1L << i;
@@ -335,6 +386,20 @@ final class BlockRunner {
             }
         }
         return off;
+    }
+
+    /** Offset of a shared access after the alignment and bounds checks, without touching init bits. */
+    int checkShared(long addr, int size, boolean write, int lane) {
+        if ((addr & (size - 1)) != 0) {
+            throw new Fault(Fault.MISALIGNED, String.format("misaligned __shared__ %s of size %d at 0x%x",
+                    write ? "write" : "read", size, addr), lane);
+        }
+        if (addr < 0 || addr + size > shared.length) {
+            throw new Fault(Fault.OUT_OF_BOUNDS, String.format(
+                    "invalid __shared__ %s of size %d at 0x%x, the block has %d bytes of shared memory",
+                    write ? "write" : "read", size, addr, shared.length), lane);
+        }
+        return (int) addr;
     }
 
     int localOffset(Warp w, int lane, long addr, int size, boolean write) {

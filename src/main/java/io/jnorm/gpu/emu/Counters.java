@@ -19,21 +19,30 @@ final class Counters {
     long barriers;
     long atomics;
 
+    void clear() {
+        // subtracting itself zeroes every field, including any added later
+        add(this, -1);
+    }
+
     void add(Counters o) {
-        warpInstructions += o.warpInstructions;
-        threadInstructions += o.threadInstructions;
-        globalLoadRequests += o.globalLoadRequests;
-        globalStoreRequests += o.globalStoreRequests;
-        globalLoadBytes += o.globalLoadBytes;
-        globalStoreBytes += o.globalStoreBytes;
-        globalLoadSectors += o.globalLoadSectors;
-        globalStoreSectors += o.globalStoreSectors;
-        sharedRequests += o.sharedRequests;
-        sharedWavefronts += o.sharedWavefronts;
-        branches += o.branches;
-        divergentBranches += o.divergentBranches;
-        barriers += o.barriers;
-        atomics += o.atomics;
+        add(o, 1);
+    }
+
+    private void add(Counters o, long sign) {
+        warpInstructions += sign * o.warpInstructions;
+        threadInstructions += sign * o.threadInstructions;
+        globalLoadRequests += sign * o.globalLoadRequests;
+        globalStoreRequests += sign * o.globalStoreRequests;
+        globalLoadBytes += sign * o.globalLoadBytes;
+        globalStoreBytes += sign * o.globalStoreBytes;
+        globalLoadSectors += sign * o.globalLoadSectors;
+        globalStoreSectors += sign * o.globalStoreSectors;
+        sharedRequests += sign * o.sharedRequests;
+        sharedWavefronts += sign * o.sharedWavefronts;
+        branches += sign * o.branches;
+        divergentBranches += sign * o.divergentBranches;
+        barriers += sign * o.barriers;
+        atomics += sign * o.atomics;
     }
 
     KernelCounters toRecord(String kernel) {

@@ -116,21 +116,11 @@ final class DeviceMemory {
 
     /** The allocation whose [base, base + size + red zone) contains address, freed or not; else null. */
     Allocation find(long address) {
-        int lo = 0;
-        int hi = allocations.size() - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            Allocation a = allocations.get(mid);
-            if (a.base <= address) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        if (hi < 0) {
+        int i = lastAtOrBelow(address);
+        if (i < 0) {
             return null;
         }
-        Allocation a = allocations.get(hi);
+        Allocation a = allocations.get(i);
         return address - a.base < (long) a.size + RED_ZONE ? a : null;
     }
 
@@ -163,7 +153,7 @@ final class DeviceMemory {
         }
         Allocation a = hint != null && address >= hint.base && address - hint.base < hint.size ? hint : find(address);
         if (a == null || address - a.base + size > a.size) {
-            throw new Fault(Fault.OUT_OF_BOUNDS, describeMiss(address, size, write, a, space), -1);
+            throw new Fault(Fault.OUT_OF_BOUNDS, describeMiss(address, size, write, space), -1);
         }
         if (a.freed) {
             throw new Fault(Fault.USE_AFTER_FREE, String.format(
@@ -173,22 +163,56 @@ final class DeviceMemory {
         return a;
     }
 
-    private String describeMiss(long address, int size, boolean write, Allocation near, String space) {
+    /**
+     * What an out-of-bounds access hit: it straddles the end of an allocation, or lies before or
+     * after the nearest allocation (freed ones included, since their addresses are never reused).
+     */
+    private String describeMiss(long address, int size, boolean write, String space) {
         String what = String.format("invalid %s %s of size %d at 0x%x", space, write ? "write" : "read", size,
                 address);
-        if (near != null) {
-            return what + String.format(", %d bytes past the end of allocation 0x%x (%d bytes)",
-                    address - near.base - near.size, near.base, near.size);
-        }
         if (address >= 0 && address < HEAP_BASE && address < 1 << 20) {
             return what + " (a null or small pointer)";
         }
-        Allocation after = find(address + RED_ZONE + size);
-        if (after != null && after.base > address) {
-            return what + String.format(", %d bytes before allocation 0x%x (%d bytes)", after.base - address,
-                    after.base, after.size);
+        int i = lastAtOrBelow(address);
+        Allocation prev = i >= 0 ? allocations.get(i) : null;
+        Allocation next = i + 1 < allocations.size() ? allocations.get(i + 1) : null;
+        if (prev != null && address - prev.base < prev.size) {
+            return what + String.format(", which runs %d bytes past the end of allocation 0x%x (%d bytes%s)",
+                    address + size - prev.base - prev.size, prev.base, prev.size, freed(prev));
         }
-        return what + " (no allocation there)";
+        long after = prev == null ? Long.MAX_VALUE : address - prev.base - prev.size;
+        long before = next == null ? Long.MAX_VALUE : next.base - address;
+        if (Math.min(after, before) > NEAR) {
+            return what + " (no allocation within 1 MiB)";
+        }
+        if (before < after) {
+            return what + String.format(", %d bytes before the start of allocation 0x%x (%d bytes%s)", before,
+                    next.base, next.size, freed(next));
+        }
+        return what + String.format(", %d bytes past the end of allocation 0x%x (%d bytes%s)", after, prev.base,
+                prev.size, freed(prev));
+    }
+
+    /** How far from an allocation a stray address is still described relative to it. */
+    private static final long NEAR = 1L << 20;
+
+    private static String freed(Allocation a) {
+        return a.freed ? ", freed" : "";
+    }
+
+    /** Index of the last allocation whose base is at or below {@code address}, or -1. */
+    private int lastAtOrBelow(long address) {
+        int lo = 0;
+        int hi = allocations.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (allocations.get(mid).base <= address) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return hi;
     }
 
     static long load(byte[] data, int off, int size) {

@@ -13,6 +13,7 @@ final class Fault extends RuntimeException {
     static final String BARRIER_DIVERGENCE = "EMU_BARRIER_DIVERGENCE";
     static final String DEADLOCK = "EMU_BARRIER_DEADLOCK";
     static final String ILLEGAL = "EMU_ILLEGAL_INSTRUCTION";
+    static final String TIMEOUT = "EMU_TIMEOUT";
 
     final String status;
     /** The lane that faulted, or -1 when the fault concerns a whole warp or block. */

@@ -15,32 +15,39 @@ final class Interpreter {
     private final MemoryUnit mem;
     private final BlockRunner blk;
     private final boolean sanitizer;
-    private final SplittableRandom random;
+    /** The strict-mode schedule of the current block (set by the block runner), or null. */
+    SplittableRandom random;
     private final long[] scratch = new long[32];
     private final int[] scratchLane = new int[32];
-    /** PC and group of the instruction being executed, for fault reports. */
+    /** PC and group of the instruction that faulted, for fault reports. */
     int faultPc;
     int faultGroup;
+    /** Value of this worker's warp-instruction counter past which the launch has run too long. */
+    long instructionLimit = Long.MAX_VALUE;
+    /** The launch's budget, for the timeout message. */
+    long instructionBudget;
 
-    Interpreter(KernelImage k, Counters c, MemoryUnit mem, BlockRunner blk, boolean sanitizer,
-                SplittableRandom random) {
+    Interpreter(KernelImage k, Counters c, MemoryUnit mem, BlockRunner blk, boolean sanitizer) {
         this.code = k.code;
         this.c = c;
         this.mem = mem;
         this.blk = blk;
         this.sanitizer = sanitizer;
-        this.random = random;
     }
 
     /**
      * Runs warp {@code w} until none of its lanes can run, or until {@code budget} lane groups
-     * have run (strict mode slices). Returns whether anything ran.
+     * have run (strict mode slices). Returns whether anything ran. Instruction counts are kept
+     * in locals and added to the counters on the way out.
      */
     boolean run(Warp w, int budget) {
         final Insn[] code = this.code;
         final long[] r = w.regs;
         final int[] p = w.preds;
         final Counters c = this.c;
+        final long limit = instructionLimit - c.warpInstructions;
+        long wi = 0;
+        long ti = 0;
         boolean progress = false;
         int pc = 0;
         int group = 0;
@@ -64,122 +71,22 @@ final class Interpreter {
                         int pm = p[in.guard];
                         act &= in.guardNeg ? ~pm : pm;
                     }
-                    c.warpInstructions++;
-                    c.threadInstructions += Integer.bitCount(act);
-                    faultPc = pc;
-                    faultGroup = group;
+                    wi++;
+                    ti += Integer.bitCount(act);
                     switch (in.op) {
-                        case Op.MOV: {
-                            int d = in.d, a = in.a;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l];
-                            }
-                            break;
-                        }
-                        case Op.ADD: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] + r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.SUB: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] - r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.MUL_LO: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] * r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.MAD_LO: {
-                            int d = in.d, a = in.a, b = in.b, cc = in.c;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] * r[b + l] + r[cc + l];
-                            }
-                            break;
-                        }
-                        case Op.AND: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] & r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.OR: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] | r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.XOR: {
-                            int d = in.d, a = in.a, b = in.b;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = r[a + l] ^ r[b + l];
-                            }
-                            break;
-                        }
-                        case Op.NOT: {
-                            int d = in.d, a = in.a;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = ~r[a + l];
-                            }
-                            break;
-                        }
-                        case Op.NEG: {
-                            int d = in.d, a = in.a;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = -r[a + l];
-                            }
-                            break;
-                        }
-                        case Op.SHL: {
-                            int d = in.d, a = in.a, b = in.b, bits = Types.bits(in.type);
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = IntOps.shl(r[a + l], r[b + l], bits);
-                            }
-                            break;
-                        }
-                        case Op.SHR: {
-                            int d = in.d, a = in.a, b = in.b, t = in.type;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = IntOps.shr(r[a + l], r[b + l], t);
-                            }
-                            break;
-                        }
-                        case Op.MUL_WIDE: {
-                            int d = in.d, a = in.a, b = in.b, t = in.type;
-                            if (t == Types.S32) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = (long) (int) r[a + l] * (int) r[b + l];
-                                }
-                            } else {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = IntOps.mulWide(r[a + l], r[b + l], t);
-                                }
-                            }
-                            break;
-                        }
+                        case Op.MOV: LaneOps.mov(r, in.d, in.a, act); break;
+                        case Op.ADD: LaneOps.add(r, in.d, in.a, in.b, act); break;
+                        case Op.SUB: LaneOps.sub(r, in.d, in.a, in.b, act); break;
+                        case Op.MUL_LO: LaneOps.mulLo(r, in.d, in.a, in.b, act); break;
+                        case Op.MAD_LO: LaneOps.madLo(r, in.d, in.a, in.b, in.c, act); break;
+                        case Op.AND: LaneOps.and(r, in.d, in.a, in.b, act); break;
+                        case Op.OR: LaneOps.or(r, in.d, in.a, in.b, act); break;
+                        case Op.XOR: LaneOps.xor(r, in.d, in.a, in.b, act); break;
+                        case Op.NOT: LaneOps.not(r, in.d, in.a, act); break;
+                        case Op.NEG: LaneOps.neg(r, in.d, in.a, act); break;
+                        case Op.SHL: LaneOps.shl(r, in.d, in.a, in.b, Types.bits(in.type), act); break;
+                        case Op.SHR: LaneOps.shr(r, in.d, in.a, in.b, in.type, act); break;
+                        case Op.MUL_WIDE: LaneOps.mulWide(r, in.d, in.a, in.b, in.type, act); break;
                         case Op.CVT_I2I: {
                             int d = in.d, a = in.a;
                             for (int m = act; m != 0; m &= m - 1) {
@@ -188,85 +95,23 @@ final class Interpreter {
                             }
                             break;
                         }
-                        case Op.CVTA: {
-                            int d = in.d, a = in.a;
-                            long off = in.imm, mask = in.addrMask;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = (r[a + l] + off) & mask;
-                            }
+                        case Op.CVTA: LaneOps.cvta(r, in.d, in.a, in.imm, in.addrMask, act); break;
+                        case Op.SELP: LaneOps.selp(r, in.d, in.a, in.b, p[in.c], act); break;
+                        case Op.SETP_I:
+                            writeSetp(in, p, act, LaneOps.setpInt(r, in.a, in.b, in.type, in.mode, act));
                             break;
-                        }
-                        case Op.SELP: {
-                            int d = in.d, a = in.a, b = in.b, pm = p[in.c];
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                r[d + l] = ((pm >>> l) & 1) != 0 ? r[a + l] : r[b + l];
-                            }
+                        case Op.SETP_F32:
+                            writeSetp(in, p, act, FloatLaneOps.setpF32(r, in.a, in.b, in.mode, in.ftz, act));
                             break;
-                        }
-                        case Op.SETP_I: {
-                            int a = in.a, b = in.b, t = in.type, mask = in.mode, res = 0;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                int cmp = Types.compare(Types.ext(r[a + l], t), Types.ext(r[b + l], t), t);
-                                int outcome = cmp < 0 ? 1 : cmp == 0 ? 2 : 4;
-                                if ((mask & outcome) != 0) {
-                                    res |= 1 << l;
-                                }
-                            }
-                            writeSetp(in, p, act, res);
+                        case Op.SETP_F64:
+                            writeSetp(in, p, act, FloatLaneOps.setpF64(r, in.a, in.b, in.mode, act));
                             break;
-                        }
-                        case Op.SETP_F32: {
-                            int a = in.a, b = in.b, mask = in.mode, res = 0;
-                            boolean ftz = in.ftz;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                float x = Fp.f(r[a + l]);
-                                float y = Fp.f(r[b + l]);
-                                if (ftz) {
-                                    x = Fp.ftz(x);
-                                    y = Fp.ftz(y);
-                                }
-                                int outcome = x < y ? 1 : x == y ? 2 : x > y ? 4 : 8;
-                                if ((mask & outcome) != 0) {
-                                    res |= 1 << l;
-                                }
-                            }
-                            writeSetp(in, p, act, res);
+                        case Op.UNPACK64:
+                            LaneOps.unpack(r, in.a, in.vregs[0], in.vregs[1], 32, act);
                             break;
-                        }
-                        case Op.SETP_F64: {
-                            int a = in.a, b = in.b, mask = in.mode, res = 0;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                double x = Fp.d(r[a + l]);
-                                double y = Fp.d(r[b + l]);
-                                int outcome = x < y ? 1 : x == y ? 2 : x > y ? 4 : 8;
-                                if ((mask & outcome) != 0) {
-                                    res |= 1 << l;
-                                }
-                            }
-                            writeSetp(in, p, act, res);
+                        case Op.UNPACK32:
+                            LaneOps.unpack(r, in.a, in.vregs[0], in.vregs[1], 16, act);
                             break;
-                        }
-                        case Op.UNPACK64: case Op.UNPACK32: {
-                            int a = in.a, lo = in.vregs[0], hi = in.vregs[1];
-                            int shift = in.op == Op.UNPACK64 ? 32 : 16;
-                            long lowMask = (1L << shift) - 1;
-                            for (int m = act; m != 0; m &= m - 1) {
-                                int l = Integer.numberOfTrailingZeros(m);
-                                long v = r[a + l];
-                                if (lo >= 0) {
-                                    r[lo + l] = v & lowMask;
-                                }
-                                if (hi >= 0) {
-                                    r[hi + l] = (v >>> shift) & lowMask;
-                                }
-                            }
-                            break;
-                        }
                         case Op.MOV_PRED: {
                             int v = in.a < 0 ? (in.imm != 0 ? -1 : 0) : p[in.a];
                             p[in.d] = (p[in.d] & ~act) | (v & act);
@@ -293,103 +138,66 @@ final class Interpreter {
                             p[in.d] = (p[in.d] & ~act) | (res & act);
                             break;
                         }
-                        case Op.ADD_F32: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.ADD_F32:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.f(r[a + l]) + Fp.f(r[b + l]));
-                                }
+                                FloatLaneOps.addF32(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.SUB_F32: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.SUB_F32:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.f(r[a + l]) - Fp.f(r[b + l]));
-                                }
+                                FloatLaneOps.subF32(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.MUL_F32: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.MUL_F32:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.f(r[a + l]) * Fp.f(r[b + l]));
-                                }
+                                FloatLaneOps.mulF32(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.FMA_F32: {
-                            int d = in.d, a = in.a, b = in.b, cc = in.c;
+                        case Op.FMA_F32:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Math.fma(Fp.f(r[a + l]), Fp.f(r[b + l]), Fp.f(r[cc + l])));
-                                }
+                                FloatLaneOps.fmaF32(r, in.d, in.a, in.b, in.c, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.ADD_F64: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.ADD_F64:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.d(r[a + l]) + Fp.d(r[b + l]));
-                                }
+                                FloatLaneOps.addF64(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.SUB_F64: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.SUB_F64:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.d(r[a + l]) - Fp.d(r[b + l]));
-                                }
+                                FloatLaneOps.subF64(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.MUL_F64: {
-                            int d = in.d, a = in.a, b = in.b;
+                        case Op.MUL_F64:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Fp.d(r[a + l]) * Fp.d(r[b + l]));
-                                }
+                                FloatLaneOps.mulF64(r, in.d, in.a, in.b, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
-                        case Op.FMA_F64: {
-                            int d = in.d, a = in.a, b = in.b, cc = in.c;
+                        case Op.FMA_F64:
                             if (in.plain) {
-                                for (int m = act; m != 0; m &= m - 1) {
-                                    int l = Integer.numberOfTrailingZeros(m);
-                                    r[d + l] = Fp.bits(Math.fma(Fp.d(r[a + l]), Fp.d(r[b + l]), Fp.d(r[cc + l])));
-                                }
+                                FloatLaneOps.fmaF64(r, in.d, in.a, in.b, in.c, act);
                             } else {
                                 generic(in, r, act);
                             }
                             break;
-                        }
                         case Op.BRA: {
+                            if (wi > limit) {
+                                throw timeout();
+                            }
                             if (in.guard < 0 || act == group) {
                                 if (in.guard >= 0) {
                                     c.branches++;
@@ -450,7 +258,6 @@ final class Interpreter {
                             }
                             group |= part;
                             runnable |= part;
-                            faultGroup = group;
                             WarpCollectives.execute(in, r, p, part, scratch, scratchLane, sanitizer);
                             break;
                         }
@@ -462,7 +269,7 @@ final class Interpreter {
                             break;
                         }
                         case Op.CLOCK: {
-                            long t = c.warpInstructions;
+                            long t = c.warpInstructions + wi;
                             for (int m = act; m != 0; m &= m - 1) {
                                 int l = Integer.numberOfTrailingZeros(m);
                                 r[in.d + l] = in.mode == Special.CLOCK ? t & 0xFFFFFFFFL : t;
@@ -471,17 +278,17 @@ final class Interpreter {
                         }
                         case Op.LD:
                             if (act != 0) {
-                                mem.load(w, in, act);
+                                mem.load(w, in, act, pc);
                             }
                             break;
                         case Op.ST:
                             if (act != 0) {
-                                mem.store(w, in, act);
+                                mem.store(w, in, act, pc);
                             }
                             break;
                         case Op.ATOM:
                             if (act != 0) {
-                                mem.atomic(w, in, act);
+                                mem.atomic(w, in, act, pc);
                             }
                             break;
                         case Op.NOP:
@@ -501,12 +308,28 @@ final class Interpreter {
             }
             w.setPc(group, pc);
             return progress;
+        } catch (Fault f) {
+            faultPc = pc;
+            faultGroup = group;
+            throw f;
         } catch (ArrayIndexOutOfBoundsException e) {
+            faultPc = Math.max(0, Math.min(pc, code.length - 1));
+            faultGroup = group;
             if (pc >= code.length - 1 || pc < 0) {
                 throw new Fault(Fault.ILLEGAL, "execution ran past the end of the kernel", -1);
             }
             throw e;
+        } finally {
+            c.warpInstructions += wi;
+            c.threadInstructions += ti;
         }
+    }
+
+    private Fault timeout() {
+        return new Fault(Fault.TIMEOUT, String.format(
+                "the launch ran more than %d warp instructions (EmulatorOptions.instructionBudget); blocks run one "
+                        + "after another here, so a block that spins on a flag set by another block never ends",
+                instructionBudget), -1);
     }
 
     private int pickPc(Warp w, int runnable) {

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the blocks of one launch, on one thread or several. Blocks are independent in CUDA, so
@@ -18,7 +20,13 @@ final class Launcher {
     private Launcher() {
     }
 
-    static Counters run(KernelImage k, LaunchConfig cfg, EmulatorOptions opts, DeviceMemory heap, byte[] params) {
+    /**
+     * Runs the launch and returns its counters. {@code spare} keeps the single-worker runner of
+     * the previous launch, reused when the kernel and configuration are the same (tests make
+     * many small launches, for which building the warps' register files would dominate).
+     */
+    static Counters run(KernelImage k, LaunchConfig cfg, EmulatorOptions opts, DeviceMemory heap, byte[] params,
+                        AtomicReference<BlockRunner> spare) {
         long n = cfg.blocks();
         if (n > Integer.MAX_VALUE) {
             throw new GpuException("CUDA_ERROR_INVALID_VALUE", "kernel " + k.name + ": more than 2^31 blocks");
@@ -41,6 +49,7 @@ final class Launcher {
         int workers = Math.min(opts.workerThreads(), blocks);
         AtomicInteger next = new AtomicInteger();
         AtomicInteger limit = new AtomicInteger(Integer.MAX_VALUE);
+        AtomicLong instructions = new AtomicLong();
         int[] finalOrder = order;
         RuntimeException[] faults = new RuntimeException[workers];
         int[] faultPos = new int[workers];
@@ -48,10 +57,18 @@ final class Launcher {
         List<Thread> threads = new ArrayList<>();
         for (int wi = 0; wi < workers; wi++) {
             int id = wi;
-            counters[id] = new Counters();
             faultPos[id] = Integer.MAX_VALUE;
             Runnable task = () -> {
-                BlockRunner runner = new BlockRunner(k, cfg, opts, heap, params, counters[id]);
+                BlockRunner runner = workers == 1 ? spare.getAndSet(null) : null;
+                if (runner != null && runner.fits(k, cfg, opts)) {
+                    runner.startLaunch(params, instructions);
+                } else {
+                    runner = new BlockRunner(k, cfg, opts, heap, params, instructions);
+                }
+                counters[id] = runner.counters;
+                if (workers == 1) {
+                    spare.set(runner);
+                }
                 while (true) {
                     int pos = next.getAndIncrement();
                     if (pos >= blocks || pos > limit.get()) {

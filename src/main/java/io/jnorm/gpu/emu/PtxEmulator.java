@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link GpuDriver} that interprets PTX on the CPU, with CUDA's execution semantics, a
@@ -37,6 +38,8 @@ public final class PtxEmulator implements GpuDriver {
     private KernelCounters lastCounters;
     private final Map<String, KernelCounters> perKernel = new LinkedHashMap<>();
     private boolean closed;
+    /** The block runner of the last single-worker launch, for the next launch of the same kernel. */
+    private final AtomicReference<BlockRunner> spareRunner = new AtomicReference<>();
 
     public PtxEmulator() {
         this(EmulatorOptions.defaults());
@@ -265,7 +268,7 @@ public final class PtxEmulator implements GpuDriver {
         checkGeometry(k, config);
         byte[] params = pack(k, args);
         lastCounters = null;
-        Counters c = Launcher.run(k, config, options, heap, params);
+        Counters c = Launcher.run(k, config, options, heap, params, spareRunner);
         lastCounters = c.toRecord(k.name);
         perKernel.merge(k.name, lastCounters, Counters::sum);
     }
@@ -342,5 +345,6 @@ public final class PtxEmulator implements GpuDriver {
     @Override
     public void close() {
         closed = true;
+        spareRunner.set(null);
     }
 }

@@ -26,6 +26,10 @@ final class Warp {
     }
 
     void setPc(int mask, int value) {
+        if (mask == -1) {
+            java.util.Arrays.fill(pc, value);
+            return;
+        }
         for (int m = mask; m != 0; m &= m - 1) {
             pc[Integer.numberOfTrailingZeros(m)] = value;
         }

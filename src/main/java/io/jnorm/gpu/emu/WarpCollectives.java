@@ -20,6 +20,10 @@ final class WarpCollectives {
 
     /** PTX ISA shfl.sync: c packs the clamp value (bits 0-4) and the segment mask (bits 8-12). */
     private static void shfl(Insn in, long[] r, int[] p, int part, long[] vals, int[] srcLane, boolean sanitizer) {
+        if (part == LaneOps.FULL) {
+            shflFull(in, r, p, vals);
+            return;
+        }
         int valid = 0;
         for (int m = part; m != 0; m &= m - 1) {
             int lane = Integer.numberOfTrailingZeros(m);
@@ -60,6 +64,48 @@ final class WarpCollectives {
         }
         if (in.d2 >= 0) {
             p[in.d2] = (p[in.d2] & ~part) | (valid & part);
+        }
+    }
+
+    /**
+     * shfl.sync with all 32 lanes taking part (the usual case): every source lane participates,
+     * so the sanitizer has nothing to check, and the mode is decided once, not per lane.
+     */
+    private static void shflFull(Insn in, long[] r, int[] p, long[] vals) {
+        int a = in.a;
+        int b = in.b;
+        int c = in.c;
+        int valid = 0;
+        int mode = in.mode;
+        for (int lane = 0; lane < 32; lane++) {
+            int bval = (int) r[b + lane] & 31;
+            int cv = (int) r[c + lane];
+            int segMask = (cv >>> 8) & 31;
+            int maxLane = (lane & segMask) | (cv & 31 & ~segMask);
+            int j;
+            boolean pval;
+            if (mode == 0) {
+                j = lane - bval;
+                pval = j >= maxLane;
+            } else if (mode == 1) {
+                j = lane + bval;
+                pval = j <= maxLane;
+            } else if (mode == 2) {
+                j = lane ^ bval;
+                pval = j <= maxLane;
+            } else {
+                j = (lane & segMask) | (bval & ~segMask);
+                pval = j <= maxLane;
+            }
+            vals[lane] = r[a + (pval ? j : lane)];
+            valid |= (pval ? 1 : 0) << lane;
+        }
+        int d = in.d;
+        for (int lane = 0; lane < 32; lane++) {
+            r[d + lane] = vals[lane] & 0xFFFFFFFFL;
+        }
+        if (in.d2 >= 0) {
+            p[in.d2] = valid;
         }
     }
 

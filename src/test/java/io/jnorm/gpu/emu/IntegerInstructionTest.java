@@ -3,6 +3,7 @@ package io.jnorm.gpu.emu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static io.jnorm.gpu.emu.OpHarness.one;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -141,5 +142,46 @@ class IntegerInstructionTest {
         assertEquals(0xFFFFFF80L, OpHarness.run("cvt.s32.s8 %d, %a0;", "b32", new String[] {"b32"},
                 new long[] {0x180})[0]);
         assertEquals(0L, OpHarness.run("cvt.sat.u32.s32 %d, %a0;", "b32", new String[] {"b32"}, new long[] {u32(-9)})[0]);
+    }
+
+    /**
+     * setp on integers, every relation and width, over 40 lanes (one full warp, whose compares
+     * take the emulator's full-warp path, and a partial one) of edge values and equal pairs.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"s32", "u32", "b32", "s64", "u64"})
+    void setpEveryRelationOnFullAndPartialWarps(String type) {
+        long[] edges = {0, 1, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x80000000L, 0xFFFFFFFFL, Long.MIN_VALUE,
+            Long.MAX_VALUE, 7, -7, 1L << 40};
+        int n = 40;
+        long[] a = new long[n];
+        long[] b = new long[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = edges[i % edges.length];
+            b[i] = i % 3 == 0 ? a[i] : edges[(i * 5 + 1) % edges.length];
+        }
+        boolean wide = type.endsWith("64");
+        boolean signed = type.startsWith("s");
+        String[] relations = type.startsWith("b") ? new String[] {"eq", "ne"}
+                : new String[] {"eq", "ne", "lt", "le", "gt", "ge"};
+        for (String rel : relations) {
+            long[] got = OpHarness.run("setp." + rel + "." + type + " %d, %a0, %a1;", "pred",
+                    new String[] {type, type}, a, b);
+            for (int i = 0; i < n; i++) {
+                long x = wide ? a[i] : signed ? (int) a[i] : a[i] & 0xFFFFFFFFL;
+                long y = wide ? b[i] : signed ? (int) b[i] : b[i] & 0xFFFFFFFFL;
+                int c = signed || !wide ? Long.compare(x, y) : Long.compareUnsigned(x, y);
+                boolean expect = switch (rel) {
+                    case "eq" -> c == 0;
+                    case "ne" -> c != 0;
+                    case "lt" -> c < 0;
+                    case "le" -> c <= 0;
+                    case "gt" -> c > 0;
+                    default -> c >= 0;
+                };
+                assertEquals(expect ? 1 : 0, got[i], String.format("setp.%s.%s lane %d: %d vs %d", rel, type, i,
+                        x, y));
+            }
+        }
     }
 }

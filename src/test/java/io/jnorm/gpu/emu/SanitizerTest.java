@@ -53,8 +53,21 @@ class SanitizerTest {
         DevicePointer out = filled(128);
         expectFault(Fault.OUT_OF_BOUNDS, () -> emu.launch(emu.kernel(mod, "copy_n"), LaunchConfig.of1d(1, 32),
                         KernelArgs.of().ptr(in).ptr(out).i32(32).i32(-1)),
-                "kernel copy_n", "block (0,0,0)", "thread (0,0,0)");
+                "kernel copy_n", "block (0,0,0)", "thread (0,0,0)",
+                // the address lies in pad's red zone, but in is the nearest allocation
+                String.format("4 bytes before the start of allocation 0x%x (400 bytes)", in.address()));
         assertEquals(256, pad.bytes());
+    }
+
+    @Test
+    void vectorReadStraddlingTheEnd() {
+        DevicePointer in = filled(62);
+        DevicePointer out = filled(32);
+        expectFault(Fault.OUT_OF_BOUNDS, () -> emu.launch(emu.kernel(mod, "copy_vec4_at"), LaunchConfig.of1d(1, 16),
+                        KernelArgs.of().ptr(in).ptr(out).i32(0)),
+                String.format("invalid __global__ read of size 16 at 0x%x", in.address() + 240),
+                String.format("runs 8 bytes past the end of allocation 0x%x (248 bytes)", in.address()),
+                "thread (15,0,0)");
     }
 
     @Test
