@@ -17,6 +17,9 @@ public final class Backends {
 
     static {
         BACKENDS.put(Device.CPU, new CpuBackend());
+        // Lambdas, not method references: the cuda classes load only when a GPU device is used.
+        FACTORIES.put(Device.Kind.EMULATED_GPU, d -> io.jnorm.backend.cuda.CudaBackend.forDevice(d));
+        FACTORIES.put(Device.Kind.CUDA, d -> io.jnorm.backend.cuda.CudaBackend.forDevice(d));
     }
 
     private Backends() {

@@ -1,0 +1,161 @@
+package io.jnorm.backend.cuda;
+
+import static io.jnorm.backend.cuda.CudaTestSupport.backend;
+import static io.jnorm.backend.cuda.CudaTestSupport.cpuRandn;
+import static io.jnorm.backend.cuda.CudaTestSupport.gpu;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jnorm.backend.Backends;
+import io.jnorm.backend.Conv2dSpec;
+import io.jnorm.gpu.GpuAvailability;
+import io.jnorm.gpu.emu.EmulatorOptions;
+import io.jnorm.gpu.emu.PtxEmulator;
+import io.jnorm.ops.Ops;
+import io.jnorm.tensor.DType;
+import io.jnorm.tensor.Device;
+import io.jnorm.tensor.Scope;
+import io.jnorm.tensor.Shape;
+import io.jnorm.tensor.Tensor;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The backend itself: devices, memory lifetime and caching, transfers, launch checks, fallbacks. */
+class CudaBackendTest {
+
+    @Test
+    void theEmulatedGpuIsACudaBackendOverTheEmulatorWithTheSanitizerOn() {
+        assumeTrue(CudaTestSupport.device().kind() == Device.Kind.EMULATED_GPU);
+        CudaBackend b = CudaBackend.of(Device.emulatedGpu());
+        assertSame(b, Backends.of(Device.emulatedGpu()), "one backend per device");
+        assertTrue(b.driver() instanceof PtxEmulator emu && emu.options().sanitizer(), "sanitizer on by default");
+    }
+
+    @Test
+    void aCudaDeviceOnAMachineWithoutOneSaysWhy() {
+        GpuAvailability cuda = GpuAvailability.cuda();
+        assumeFalse(cuda.available(), "this machine has a GPU");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Tensor.zeros(Shape.of(2), DType.F32, Device.cuda(0)));
+        assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains(cuda.reason()), e.getMessage());
+    }
+
+    @Test
+    void aScopeReturnsDeviceMemoryToTheBaselineAndTheCacheKeepsTheBlocks() {
+        CudaBackend b = backend();
+        long baseline = b.bytesInUse();
+        try (Scope s = Scope.open()) {
+            Tensor x = gpu(cpuRandn(1, DType.F32, 37, 41)).requiresGrad(true);
+            Tensor y = Ops.sum(Ops.mul(Ops.relu(x), Ops.exp(x)));
+            y.backward();
+            assertTrue(b.bytesInUse() > baseline, "tensors in the scope hold memory");
+            x.zeroGrad();
+        }
+        assertEquals(baseline, b.bytesInUse(), "bytes in use after the scope");
+        assertTrue(b.bytesCached() > 0, "freed blocks stay cached");
+
+        // The same shapes again reuse cached blocks: no new device allocation.
+        long driverBefore = b.driver().bytesInUse();
+        try (Scope s = Scope.open()) {
+            Tensor x = gpu(cpuRandn(1, DType.F32, 37, 41));
+            Ops.sum(Ops.mul(Ops.relu(x), Ops.exp(x)));
+        }
+        assertEquals(driverBefore, b.driver().bytesInUse(), "second pass served from the cache");
+        b.emptyCache();
+        assertEquals(0, b.bytesCached());
+        assertEquals(b.bytesInUse(), b.driver().bytesInUse(), "after emptyCache the driver holds only live blocks");
+    }
+
+    @Test
+    void sizeClassesRoundSmallAndLargeRequests() {
+        CachingAllocator rounded = new CachingAllocator(backend().driver(), false);
+        assertEquals(512, rounded.sizeClass(1));
+        assertEquals(1024, rounded.sizeClass(513));
+        assertEquals(1L << 20, rounded.sizeClass(1L << 20));
+        assertEquals((1L << 20) + (1L << 18), rounded.sizeClass((1L << 20) + 1), "quarter-octave classes above 1 MiB");
+        CachingAllocator exact = new CachingAllocator(backend().driver(), true);
+        assertEquals(20, exact.sizeClass(20), "exact classes keep the sanitizer's bounds tight");
+    }
+
+    @Test
+    void transfersRoundToTheDtypeAndCopiesConvertOnTheDevice() {
+        double[] v = {1.0 / 3, -2.5e-8, 7, Double.NaN, Double.NEGATIVE_INFINITY};
+        Tensor f = Tensor.fromDoubles(v, Shape.of(5), DType.F32, CudaTestSupport.device());
+        Tensor d = Tensor.fromDoubles(v, Shape.of(5), DType.F64, CudaTestSupport.device());
+        double[] rounded = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            rounded[i] = (float) v[i];
+        }
+        assertArrayEquals(rounded, f.toDoubleArray());
+        assertArrayEquals(v, d.toDoubleArray());
+        Tensor back = Tensor.zeros(Shape.of(5), DType.F32, d.device());
+        d.backend().copy(d, back);
+        assertArrayEquals(rounded, back.toDoubleArray());
+        Tensor host = Ops.toDevice(d, Device.CPU);
+        assertEquals(Device.CPU, host.device());
+        assertArrayEquals(v, host.toDoubleArray());
+        for (Tensor t : new Tensor[] {f, d, back, host}) {
+            t.close();
+        }
+    }
+
+    @Test
+    void aLauncherThatDisagreesWithThePtxFailsAtLoadNamingTheKernel() {
+        PtxModules m = new PtxModules(backend().driver(), new LaunchLog());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.kernel("elementwise", "ew_unary_f32",
+                KernelHandle.Param.I32, KernelHandle.Param.I32, KernelHandle.Param.PTR, KernelHandle.Param.PTR));
+        assertTrue(e.getMessage().contains("ew_unary_f32") && e.getMessage().contains("parameter 1"), e.getMessage());
+        IllegalStateException count = assertThrows(IllegalStateException.class,
+                () -> m.kernel("elementwise", "ew_unary_f32", KernelHandle.Param.I32));
+        assertTrue(count.getMessage().contains("takes 4 parameters"), count.getMessage());
+    }
+
+    @Test
+    void familiesWithoutKernelsRunOnTheCpuReferenceAndSaySo() {
+        try (Scope s = Scope.open()) {
+            Tensor x = cpuRandn(2, DType.F64, 1, 2, 5, 5);
+            Tensor w = cpuRandn(3, DType.F64, 3, 2, 3, 3);
+            Tensor bias = cpuRandn(4, DType.F64, 3);
+            Tensor ref = Ops.conv2d(x, w, bias, 1, 1);
+            Map<String, Long> before = backend().launchLog().fallbackCounts();
+            Tensor y = Ops.conv2d(gpu(x), gpu(w), gpu(bias), 1, 1);
+            assertEquals(CudaTestSupport.device(), y.device());
+            assertArrayEquals(ref.toDoubleArray(), y.toDoubleArray(), "the reference's result, copied back");
+            long calls = backend().launchLog().fallbackCounts().getOrDefault("conv.conv2dForward", 0L)
+                    - before.getOrDefault("conv.conv2dForward", 0L);
+            assertEquals(1, calls, "the fallback is counted: " + backend().launchLog().fallbackCounts());
+            assertTrue(backend().conv().toString().contains("HostFallback"), backend().conv().toString());
+        }
+    }
+
+    @Test
+    void aFallbackWritesItsOutputAndLeavesItsInputs() {
+        try (Scope s = Scope.open()) {
+            Tensor x = gpu(cpuRandn(5, DType.F32, 1, 1, 4, 4));
+            Tensor w = gpu(cpuRandn(6, DType.F32, 1, 1, 3, 3));
+            double[] wBefore = w.toDoubleArray();
+            Tensor y = Tensor.zeros(Shape.of(1, 1, 2, 2), DType.F32, x.device());
+            Conv2dSpec spec = new Conv2dSpec(1, 1, 0, 0, 1, 1, 1);
+            x.backend().conv().conv2dForward(x, w, null, spec, y);
+            assertArrayEquals(wBefore, w.toDoubleArray(), "inputs are untouched");
+            double[] ref = Ops.conv2d(Ops.toDevice(x, Device.CPU), Ops.toDevice(w, Device.CPU), null,
+                    new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}, 1).toDoubleArray();
+            assertArrayEquals(ref, y.toDoubleArray());
+        }
+    }
+
+    @Test
+    void aBackendOverItsOwnEmulatorWorksWithoutTheSanitizerAndClosesIt() {
+        PtxEmulator emu = new PtxEmulator(EmulatorOptions.fast());
+        CudaBackend b = new CudaBackend(Device.emulatedGpu(), emu);
+        io.jnorm.tensor.Buffer buf = b.fromHost(DType.F32, new double[] {1, 2, 3});
+        assertArrayEquals(new double[] {1, 2, 3}, b.toHost(buf));
+        b.close();
+        assertThrows(IllegalStateException.class, () -> emu.alloc(4), "the backend closed its driver");
+    }
+}
