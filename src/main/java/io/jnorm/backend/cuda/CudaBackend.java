@@ -93,10 +93,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
         this.ws = HostFallback.of(WeightStandardizationKernels.class, "weightStandardization",
                 cpu.weightStandardization(), this);
-        this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
-        this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
-        this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);
-        this.ubn = HostFallback.of(UnifiedBatchNormKernels.class, "unifiedBatchNorm", cpu.unifiedBatchNorm(), this);
+        this.bcn = new CudaBatchChannelNorm(modules);
+        this.brn = new CudaBatchRenorm(modules);
+        this.sn = new CudaSwitchableNorm(modules, allocator);
+        this.ubn = new CudaUnifiedBatchNorm(modules, allocator);
     }
 
     /**
