@@ -60,6 +60,26 @@ __device__ void running_update(const T* __restrict__ bmean, const T* __restrict_
     }
 }
 
+
+// Stages weight (and bias) of the channels that elements [e0, e1) of a statistic touch, from
+// channel c0 on, into shared memory; returns the first staged local channel. A streaming block
+// touches only its chunk's channels, so for LayerNorm rows this is the chunk's slice of the
+// weight, not the whole row. gridDim.y is a multiple of `groups`, so every statistic the block
+// visits has the same channels and the table is loaded once per block.
+template <typename T>
+__device__ int stage_channels(const T* __restrict__ w, const T* __restrict__ b, T* wt, T* bt, const NormGeom& g,
+                              int c0, int e0, int e1) {
+    const int cl0 = g.cg == 1 ? 0 : e0 / g.L;
+    const int count = g.cg == 1 ? 1 : (e1 - 1) / g.L - cl0 + 1;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+        wt[j] = w != nullptr ? w[c0 + cl0 + j] : T(1);
+        if (bt != nullptr) {
+            bt[j] = b != nullptr ? b[c0 + cl0 + j] : T(0);
+        }
+    }
+    return cl0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // norm_fwd_fused: moments + normalize + affine (+ BN running update) in one launch.
 // Parallelizes over statistics (grid.y; a block loops s += gridDim.y, and gridDim.y is a
@@ -199,30 +219,24 @@ __device__ void moments(const T* __restrict__ x, T* __restrict__ mean_out, T* __
 // ---------------------------------------------------------------------------------------------
 // norm_normalize: y = (x - mean_s)·rstd_s·w_c + b_c over (chunk = grid.x, statistic = grid.y).
 // The statistic's mean / rstd are loaded once per block by thread 0 and broadcast through
-// shared memory, and weight / bias of the block's channels are staged in shared memory when
-// there are at most `table` of them, so global traffic is x in and y out. Block (0, 0) also does
+// shared memory, and weight / bias of the chunk's channels are staged in shared memory
+// (stage_channels), so global traffic is x in and y out. Block (0, 0) also does
 // the running update over `instances` blocks of statistics (InstanceNorm) when asked.
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void normalize(const T* __restrict__ x, const T* __restrict__ mean, const T* __restrict__ var,
                           const T* __restrict__ w, const T* __restrict__ b, T* __restrict__ y, const NormGeom g,
-                          int chunk, int cached, T eps, T* __restrict__ rmean, T* __restrict__ rvar,
-                          int channels, int instances, T factor, T bessel) {
+                          int chunk, T eps, T* __restrict__ rmean, T* __restrict__ rvar, int channels,
+                          int instances, T factor, T bessel) {
     __shared__ T stat[2];
+    const int e0 = blockIdx.x * chunk;
+    const int e1 = min(g.M, e0 + chunk);
     T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
-    T* bt = wt + (cached ? g.cg : 0);
-    const int c0 = g.first_channel(blockIdx.y);
-    if (cached) {
-        for (int j = threadIdx.x; j < g.cg; j += blockDim.x) {
-            wt[j] = w != nullptr ? w[c0 + j] : T(1);
-            bt[j] = b != nullptr ? b[c0 + j] : T(0);
-        }
-    }
+    T* bt = wt + (g.cg == 1 ? 1 : chunk / g.L + 2);
+    const int cl0 = stage_channels(w, b, wt, bt, g, g.first_channel(blockIdx.y), e0, e1);
     if (rmean != nullptr && blockIdx.x == 0 && blockIdx.y == 0) {
         running_update(mean, var, rmean, rvar, channels, instances, factor, bessel, threadIdx.x, blockDim.x);
     }
-    const int e0 = blockIdx.x * chunk;
-    const int e1 = min(g.M, e0 + chunk);
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
@@ -231,7 +245,6 @@ __device__ void normalize(const T* __restrict__ x, const T* __restrict__ mean, c
         __syncthreads();
         const T mu = stat[0];
         const T rstd = stat[1];
-        const int cs = g.first_channel(s);
         for (int v = e0 / W + threadIdx.x; v < e1 / W; v += blockDim.x) {
             const int e = v * W;
             const int r = e % g.run_len;
@@ -240,10 +253,8 @@ __device__ void normalize(const T* __restrict__ x, const T* __restrict__ mean, c
             jnorm::load_vec<W>(x + idx, q);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                const int cl = (r + k) / g.L;
-                const T wc = cached ? wt[cl] : (w != nullptr ? __ldg(w + cs + cl) : T(1));
-                const T bc = cached ? bt[cl] : (b != nullptr ? __ldg(b + cs + cl) : T(0));
-                q[k] = (q[k] - mu) * rstd * wc + bc;
+                const int cl = (r + k) / g.L - cl0;
+                q[k] = (q[k] - mu) * rstd * wt[cl] + bt[cl];
             }
             jnorm::store_vec<W>(y + idx, q);
         }
@@ -445,6 +456,11 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
     __shared__ int last_flag;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
+    // With one channel per statistic w is applied to the totals (dy and dy·x̂ are summed
+    // unweighted, which also gives dweight / dbias); otherwise the chunk's weights are staged.
+    T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
+    const int cl0 = g.cg == 1 ? 0
+            : stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
@@ -466,8 +482,7 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             jnorm::load_vec<W>(x + idx, qx);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                const T wc = g.cg == 1 || w == nullptr ? T(1) : __ldg(w + cs + (r + k) / g.L);
-                const T gk = qd[k] * wc;
+                const T gk = g.cg == 1 ? qd[k] : qd[k] * wt[(r + k) / g.L - cl0];
                 a += gk;
                 bsum += gk * (qx[k] - mu) * rstd;
             }
@@ -512,22 +527,17 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
 
 // ---------------------------------------------------------------------------------------------
 // norm_bwd_dx: dx = rstd·(g - Σg/M - x̂·Σg·x̂/M) over (chunk, statistic), the statistic's four
-// scalars broadcast from shared memory; weight staged in shared memory like norm_normalize.
+// scalars broadcast from shared memory; the chunk's weights staged like norm_normalize.
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                        const T* __restrict__ var, const T* __restrict__ w, const T* __restrict__ sums,
-                       T* __restrict__ dx, const NormGeom g, int chunk, int cached, T eps) {
+                       T* __restrict__ dx, const NormGeom g, int chunk, T eps) {
     __shared__ T stat[4];
-    T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
-    const int c0 = g.first_channel(blockIdx.y);
-    if (cached) {
-        for (int j = threadIdx.x; j < g.cg; j += blockDim.x) {
-            wt[j] = w != nullptr ? w[c0 + j] : T(1);
-        }
-    }
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
+    T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
+    const int cl0 = stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
     const T inv_m = T(1) / T(g.M);
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
         if (threadIdx.x == 0) {
@@ -541,7 +551,6 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
         const T rstd = stat[1];
         const T mg = stat[2];
         const T mgx = stat[3];
-        const int cs = g.first_channel(s);
         for (int v = e0 / W + threadIdx.x; v < e1 / W; v += blockDim.x) {
             const int e = v * W;
             const int r = e % g.run_len;
@@ -552,10 +561,8 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
             jnorm::load_vec<W>(x + idx, qx);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                const int cl = (r + k) / g.L;
-                const T wc = cached ? wt[cl] : (w != nullptr ? __ldg(w + cs + cl) : T(1));
                 const T xhat = (qx[k] - mu) * rstd;
-                qd[k] = rstd * (qd[k] * wc - mg - xhat * mgx);
+                qd[k] = rstd * (qd[k] * wt[(r + k) / g.L - cl0] - mg - xhat * mgx);
             }
             jnorm::store_vec<W>(dx + idx, qd);
         }
@@ -691,10 +698,10 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     }                                                                                                           \
     extern "C" __global__ void norm_normalize_##SUF(const T* x, const T* mean, const T* var, const T* w,        \
                                                     const T* b, T* y, NORM_GEOM_PARAMS, int chunk, int vec,     \
-                                                    int cached, T eps, T* rmean, T* rvar, int channels,         \
+                                                    T eps, T* rmean, T* rvar, int channels,                     \
                                                     int instances, T factor, T bessel) {                        \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, normalize, x, mean, var, w, b, y, g, chunk, cached, eps, rmean, rvar, channels,          \
+        NORM_DISPATCH(T, normalize, x, mean, var, w, b, y, g, chunk, eps, rmean, rvar, channels,          \
                       instances, factor, bessel)                                                                \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_fused_##SUF(const T* dy, const T* x, const T* mean, const T* var,       \
@@ -713,9 +720,9 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_dx_##SUF(const T* dy, const T* x, const T* mean, const T* var,          \
                                                  const T* w, const T* sums, T* dx, NORM_GEOM_PARAMS, int chunk, \
-                                                 int vec, int cached, T eps) {                                  \
+                                                 int vec, T eps) {                                              \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, g, chunk, cached, eps)                             \
+        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, g, chunk, eps)                             \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_channel_##SUF(const T* dy, const T* x, const T* mean, const T* var,     \
                                                       const T* w, T* dx, T* dw, T* db, T* partial,              \

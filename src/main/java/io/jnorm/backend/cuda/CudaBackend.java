@@ -40,7 +40,7 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Families without CUDA kernels yet (linalg, conv, pool, loss, the norms) run on the CPU
+ *   <li>Families without CUDA kernels yet (linalg, conv, pool, loss, the other norms) run on the CPU
  *       reference through host copies ({@link HostFallback}), each logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
@@ -90,7 +90,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.conv = HostFallback.of(ConvKernels.class, "conv", cpu.conv(), this);
         this.pool = HostFallback.of(PoolKernels.class, "pool", cpu.pool(), this);
         this.loss = HostFallback.of(LossKernels.class, "loss", cpu.loss(), this);
-        this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
+        this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = HostFallback.of(WeightStandardizationKernels.class, "weightStandardization",
                 cpu.weightStandardization(), this);
         this.bcn = new CudaBatchChannelNorm(modules);

@@ -1,0 +1,246 @@
+package io.jnorm.backend.cuda;
+
+import io.jnorm.backend.NormLayout;
+import io.jnorm.gpu.DevicePointer;
+import io.jnorm.gpu.GpuDriver;
+import io.jnorm.gpu.LaunchConfig;
+import io.jnorm.tensor.DType;
+
+/**
+ * The norm family on device pointers: picks the kernels of norm.cu for a layout (fused when a
+ * statistic fits on chip, streaming otherwise, see {@link CudaNormPlan}) and launches them
+ * through {@link CudaNormPtx}. {@link CudaNorm} adapts it to tensors.
+ *
+ * <p>Launches per call:
+ * <pre>
+ *   forwardTrain   fused: 1 (+1 running update averaged over instances, InstanceNorm)
+ *                  streaming: norm_moments + norm_normalize = 2 (running updates folded in)
+ *   backward       train fused: 1; train streaming: norm_bwd_sums + norm_bwd_dx (2), plus
+ *                  norm_bwd_channel for per-group dweight / dbias (3); eval: norm_bwd_channel (1)
+ * </pre>
+ * A call that needs grid partials or tickets takes them from the backend's caching allocator and
+ * releases them before returning: launches are stream-ordered, so the next owner's kernels run
+ * after this call's. Tickets are zeroed once per call (the kernels leave them at 0 again).
+ */
+final class CudaNormEngine {
+
+    /**
+     * A running-statistics update folded into a forward: {@code instances} blocks of C batch
+     * statistics averaged, each over {@code count} elements (Bessel factor count/(count − 1)).
+     */
+    record Running(DevicePointer mean, DevicePointer var, int instances, long count, double factor) {
+        double bessel() {
+            return (double) count / (count - 1);
+        }
+    }
+
+    private final GpuDriver driver;
+    private final CachingAllocator allocator;
+    private final CudaNormPtx ptx;
+    private final CudaNormPlan plan;
+    /** The current call's workspace (grid partials) and zeroed tickets, released when it returns. */
+    private DevicePointer scratch;
+    private DevicePointer tickets;
+
+    CudaNormEngine(PtxModules modules, CachingAllocator allocator) {
+        this(modules, allocator, CudaNormPlan.DEFAULT);
+    }
+
+    /** With a non-default plan: tests shrink it so that small tensors take every path. */
+    CudaNormEngine(PtxModules modules, CachingAllocator allocator, CudaNormPlan plan) {
+        this.driver = modules.driver();
+        this.allocator = allocator;
+        this.ptx = new CudaNormPtx(modules);
+        this.plan = plan;
+    }
+
+    CudaNormPlan plan() {
+        return plan;
+    }
+
+    CudaNormPtx ptx() {
+        return ptx;
+    }
+
+    /**
+     * y = w·(x − μ)·rstd + b with μ, σ² the batch moments (written to mean / var), and the
+     * running update when {@code running} is given.
+     */
+    synchronized void forwardTrain(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
+                                   DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
+                                   Running running) {
+        try {
+            forwardTrainLaunches(t, layout, x, w, b, y, mean, var, eps, running);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void forwardTrainLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
+                                   DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
+                                   Running running) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
+        boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
+        Running inKernel = running != null && perChannel ? running : null;
+        double factor = running == null ? 0 : running.factor();
+        double bessel = running == null ? 0 : running.bessel();
+        if (plan.forwardFits(g, t)) {
+            LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
+                    plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
+            ptx.fwdFused(t, cfg, x, w, b, y, mean, var, inKernel == null ? null : inKernel.mean(),
+                    inKernel == null ? null : inKernel.var(), g, width > 1, eps, factor, bessel);
+            if (running != null && !perChannel) {
+                updateRunning(t, mean, var, running.instances(), layout.c(), running.count(), factor, running.mean(),
+                        running.var());
+            }
+            return;
+        }
+        int chunk = plan.chunk(t);
+        int chunks = plan.chunks(g.m(), t);
+        reserve(t, 3L * g.stats() * chunks, g.stats());
+        LaunchConfig mcfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
+                plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
+        ptx.moments(t, mcfg, x, mean, var, inKernel == null ? null : inKernel.mean(),
+                inKernel == null ? null : inKernel.var(), scratch, tickets, g, chunk, width > 1, factor, bessel);
+        Running folded = running != null && !perChannel ? running : null;
+        normalizeLaunch(t, layout, g, width, x, mean, var, w, b, y, eps, folded);
+    }
+
+    /** Batch mean and biased variance only (streaming Welford kernel). */
+    synchronized void moments(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
+        try {
+            momentsLaunches(t, layout, x, mean, var);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void momentsLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
+        int chunk = plan.chunk(t);
+        int chunks = plan.chunks(g.m(), t);
+        reserve(t, 3L * g.stats() * chunks, g.stats());
+        LaunchConfig cfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
+                plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
+        ptx.moments(t, cfg, x, mean, var, null, null, scratch, tickets, g, chunk, width > 1, 0, 0);
+    }
+
+    /** y = w·(x − mean)·rstd + b with given statistics. */
+    synchronized void normalize(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var,
+                                double eps, DevicePointer w, DevicePointer b, DevicePointer y) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        normalizeLaunch(t, layout, g, CudaNormPlan.vectorWidth(g, t), x, mean, var, w, b, y, eps, null);
+    }
+
+    private void normalizeLaunch(DType t, NormLayout layout, CudaNormGeometry g, int width, DevicePointer x,
+                                 DevicePointer mean, DevicePointer var, DevicePointer w, DevicePointer b,
+                                 DevicePointer y, double eps, Running running) {
+        int chunk = plan.chunk(t);
+        LaunchConfig cfg = new LaunchConfig(plan.chunks(g.m(), t), CudaNormPlan.stagedGridY(g), 1,
+                plan.threads(Math.min(g.m(), chunk) / width), 1, 1, plan.chunkTableBytes(g, t, 2));
+        ptx.normalize(t, cfg, x, mean, var, w, b, y, g, chunk, width > 1, eps,
+                running == null ? null : running.mean(), running == null ? null : running.var(), layout.c(),
+                running == null ? 0 : running.instances(), running == null ? 0 : running.factor(),
+                running == null ? 0 : running.bessel());
+    }
+
+    /** Gradients of normalize (see {@link io.jnorm.backend.NormKernels#normalizeBackward}). */
+    synchronized void backward(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                               DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                               DevicePointer dx, DevicePointer dw, DevicePointer db) {
+        try {
+            backwardLaunches(t, layout, dy, x, mean, var, eps, w, statsFromInput, dx, dw, db);
+        } finally {
+            releaseWorkspace();
+        }
+    }
+
+    private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                               DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                               DevicePointer dx, DevicePointer dw, DevicePointer db) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
+        boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
+        if (dx == null && dw == null && db == null) {
+            return;
+        }
+        if (!statsFromInput || dx == null) {
+            channelReduce(t, layout, dy, x, mean, var, eps, w, statsFromInput ? null : dx, dw, db);
+            return;
+        }
+        if (plan.backwardFits(g, t)) {
+            int k = CudaNormPlan.blocksPerGroup(g);
+            reserve(t, 2L * k * layout.c(), g.groups());
+            LaunchConfig cfg = new LaunchConfig(1, g.groups() * k, 1, plan.threads(g.m() / width), 1, 1,
+                    (int) CudaNormPlan.fusedBackwardBytes(g, t));
+            ptx.bwdFused(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, g, width > 1, eps, true);
+            return;
+        }
+        int chunk = plan.chunk(t);
+        int chunks = plan.chunks(g.m(), t);
+        long sumsElems = 2L * g.stats();
+        reserve(t, sumsElems + 2L * g.stats() * chunks, g.stats());
+        DevicePointer sums = scratch;
+        DevicePointer partial = new DevicePointer(scratch.address() + sumsElems * t.bytes(),
+                scratch.bytes() - sumsElems * t.bytes());
+        int threads = plan.threads(Math.min(g.m(), chunk) / width);
+        LaunchConfig cfg = new LaunchConfig(chunks, CudaNormPlan.stagedGridY(g), 1, threads, 1, 1,
+                plan.chunkTableBytes(g, t, 1));
+        ptx.bwdSums(t, cfg, dy, x, mean, var, w, sums, perChannel ? dw : null, perChannel ? db : null, partial,
+                tickets, g, chunk, width > 1, eps);
+        ptx.bwdDx(t, cfg, dy, x, mean, var, w, sums, dx, g, chunk, width > 1, eps);
+        if (!perChannel && (dw != null || db != null)) {
+            channelReduce(t, layout, dy, x, mean, var, eps, w, null, dw, db);
+        }
+    }
+
+    /** dweight / dbias per channel, and the constant-statistics dx = dy·w·rstd when dx is given. */
+    private void channelReduce(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                               DevicePointer var, double eps, DevicePointer w, DevicePointer dx, DevicePointer dw,
+                               DevicePointer db) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        long m = (long) n * l;
+        int width = l % CudaNormPlan.width(t) == 0 ? CudaNormPlan.width(t) : 1;
+        int chunk = plan.chunk(t);
+        int chunks = plan.chunks(m, t);
+        reserve(t, 2L * c * chunks, c);
+        boolean table = 2L * n * t.bytes() <= plan.sharedBudget();
+        LaunchConfig cfg = new LaunchConfig(chunks, Math.min(c, CudaNormPlan.MAX_GRID_Y), 1,
+                plan.threads(Math.min(m, chunk) / width), 1, 1, table ? 2 * n * t.bytes() : 0);
+        ptx.bwdChannel(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, n, c, l, layout.groups(),
+                layout.reduction() == NormLayout.Reduction.PER_CHANNEL, chunk, table, width > 1, eps);
+    }
+
+    /** The running update alone: {@code instances} blocks of {@code channels} statistics averaged. */
+    synchronized void updateRunning(DType t, DevicePointer bmean, DevicePointer bvar, int instances, int channels,
+                                    long count, double factor, DevicePointer rmean, DevicePointer rvar) {
+        int threads = plan.threads(channels);
+        LaunchConfig cfg = LaunchConfig.of1d((channels + threads - 1) / threads, threads);
+        ptx.updateRunning(t, cfg, bmean, bvar, rmean, rvar, channels, instances, factor,
+                (double) count / (count - 1));
+    }
+
+    /** Takes a workspace of {@code elems} elements of t and {@code ticketCount} zeroed tickets for this call. */
+    private void reserve(DType t, long elems, int ticketCount) {
+        releaseWorkspace();
+        scratch = allocator.allocate(Math.max(16, elems * t.bytes()));
+        long ticketBytes = 4L * Math.max(1, ticketCount);
+        tickets = allocator.allocate(ticketBytes);
+        driver.memsetZero(tickets, 0, ticketBytes);
+    }
+
+    private void releaseWorkspace() {
+        if (scratch != null) {
+            allocator.release(scratch);
+            scratch = null;
+        }
+        if (tickets != null) {
+            allocator.release(tickets);
+            tickets = null;
+        }
+    }
+}
