@@ -212,6 +212,31 @@ __device__ void cast(long long n, const From* __restrict__ x, To* __restrict__ y
     }
 }
 
+// fill: y = v, contiguous, 16-byte vector stores. Why a kernel and not a host copy: a scalar
+// operand (x * 2.0) or a constant tensor (the seed of backward) is made by passing the value as
+// a kernel parameter, which is asynchronous, where a host-to-device copy would make the host
+// wait for the whole stream.
+template <typename T>
+__device__ void fill(long long n, T v, T* __restrict__ y) {
+    using V = typename jnorm::Vec16<T>::type;
+    constexpr int W = jnorm::Vec16<T>::kWidth;
+    V vv;
+#pragma unroll
+    for (int k = 0; k < W; ++k) {
+        jnorm::lane(vv, k) = v;
+    }
+    const long long nv = n / W;
+    V* yv = reinterpret_cast<V*>(y);
+#pragma unroll 1
+    for (long long i = jnorm::global_thread(); i < nv; i += jnorm::grid_threads()) {
+        yv[i] = vv;
+    }
+    const long long t = nv * W + jnorm::global_thread();
+    if (t < n) {
+        y[t] = v;
+    }
+}
+
 }  // namespace ew
 
 extern "C" {
@@ -265,6 +290,13 @@ __global__ void ew_pow_backward_f32(long long n, float p, const float* __restric
 __global__ void ew_pow_backward_f64(long long n, double p, const double* __restrict__ x,
                                     const double* __restrict__ dy, double* __restrict__ dx) {
     jnorm::map2<false, false>(n, x, dy, dx, ew::PowGrad<double>{p});
+}
+
+__global__ void ew_fill_f32(long long n, float v, float* __restrict__ y) {
+    ew::fill(n, v, y);
+}
+__global__ void ew_fill_f64(long long n, double v, double* __restrict__ y) {
+    ew::fill(n, v, y);
 }
 
 __global__ void cast_f32_to_f64(long long n, const float* __restrict__ x, double* __restrict__ y) {

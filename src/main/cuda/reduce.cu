@@ -2,7 +2,8 @@
 // variance. No permute is ever materialized: the host coalesces the axes into one of three
 // layouts and picks the kernel that reads that layout coalesced.
 //
-//   rows     [rows, len], reduce len          (reduced axes are the innermost)
+//   rows     [rows, len], reduce len          (reduced axes are the innermost; a warp per row
+//                                             when rows are short, a block per row otherwise)
 //   cols     [outer, len, inner], reduce len  (reduced axes contiguous, kept axes inside them)
 //   general  any mix (BN's [N, C, H, W] over {0, 2, 3}: reduced, kept, reduced)
 //
@@ -73,6 +74,42 @@ __device__ void rows(int mode, int correction, int nrows, int len, const T* __re
             }
             sum = jnorm::block_reduce_sum(sum, scratch);
             if (threadIdx.x == 0) {
+                out[r] = finish_sum(mode, sum, T(len));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rows_warp: the rows layout for short rows (len <= 64): one warp per row, eight rows per block
+// of 256, grid-stride over rows by warps. A block per short row would leave most lanes idle and
+// pay two barriers per row; a warp needs only shuffles. A warp reads its row's consecutive
+// elements (one or two coalesced requests).
+// Launch: block 256 (any multiple of 32 works), grid = min(ceil(rows / 8), cap).
+template <typename T>
+__device__ void rows_warp(int mode, int correction, int nrows, int len, const T* __restrict__ x,
+                          T* __restrict__ out) {
+    const int lane = threadIdx.x % jnorm::kWarpSize;
+    const int warps_per_block = blockDim.x / jnorm::kWarpSize;
+    const int warp_stride = gridDim.x * warps_per_block;
+    for (int r = blockIdx.x * warps_per_block + threadIdx.x / jnorm::kWarpSize; r < nrows; r += warp_stride) {
+        const T* row = x + static_cast<long long>(r) * len;
+        if (mode == kVar) {
+            jnorm::Welford<T> w{T(0), T(0), T(0)};
+            for (int i = lane; i < len; i += jnorm::kWarpSize) {
+                jnorm::welford_push(w, row[i]);
+            }
+            w = jnorm::warp_welford(w);
+            if (lane == 0) {
+                out[r] = finish_var(w, correction);
+            }
+        } else {
+            T sum = T(0);
+            for (int i = lane; i < len; i += jnorm::kWarpSize) {
+                sum += row[i];
+            }
+            sum = jnorm::warp_reduce_sum(sum);
+            if (lane == 0) {
                 out[r] = finish_sum(mode, sum, T(len));
             }
         }
@@ -207,6 +244,15 @@ __global__ void reduce_rows_f32(int mode, int correction, int rows, int len, con
 __global__ void reduce_rows_f64(int mode, int correction, int rows, int len, const double* __restrict__ x,
                                 double* __restrict__ out) {
     red::rows(mode, correction, rows, len, x, out);
+}
+
+__global__ void reduce_rows_warp_f32(int mode, int correction, int rows, int len, const float* __restrict__ x,
+                                     float* __restrict__ out) {
+    red::rows_warp(mode, correction, rows, len, x, out);
+}
+__global__ void reduce_rows_warp_f64(int mode, int correction, int rows, int len, const double* __restrict__ x,
+                                     double* __restrict__ out) {
+    red::rows_warp(mode, correction, rows, len, x, out);
 }
 
 // No __launch_bounds__: with it ptxas caps these at 32 registers and spills 8 bytes.

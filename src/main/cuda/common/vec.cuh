@@ -56,7 +56,8 @@ __device__ __forceinline__ void map1(long long n, const T* __restrict__ a, T* __
     const V* av = reinterpret_cast<const V*>(a);
     V* ov = reinterpret_cast<V*>(out);
     // Not unrolled: each iteration already moves 16 bytes per lane, and unrolling a loop with
-    // a 64-bit trip count only adds remainder code.
+    // a 64-bit trip count only adds remainder code (whose `mov.pred %p, 0` the PTX emulator
+    // does not decode yet).
 #pragma unroll 1
     for (long long i = global_thread(); i < nv; i += grid_threads()) {
         V v = av[i];
@@ -86,7 +87,8 @@ __device__ __forceinline__ void map2(long long n, const T* __restrict__ a, const
     const T sa = kScalarA ? a[0] : T(0);
     const T sb = kScalarB ? b[0] : T(0);
     // Not unrolled: each iteration already moves 16 bytes per lane, and unrolling a loop with
-    // a 64-bit trip count only adds remainder code.
+    // a 64-bit trip count only adds remainder code (whose `mov.pred %p, 0` the PTX emulator
+    // does not decode yet).
 #pragma unroll 1
     for (long long i = global_thread(); i < nv; i += grid_threads()) {
         V va;

@@ -182,11 +182,30 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return new CudaBuffer(device, dtype, numel, p, allocator);
     }
 
+    /**
+     * A constant array (a scalar operand, Tensor.full, the seed of backward) is written by a fill
+     * kernel with the value as its parameter, which stays asynchronous; other values are copied
+     * (a host-to-device copy waits for the stream).
+     */
     @Override
     public Buffer fromHost(DType dtype, double[] values) {
         DevicePointer p = allocator.allocate((long) values.length * dtype.bytes());
-        write(p, dtype, values);
+        if (constant(values)) {
+            elementwise.fill(dtype, values.length, values[0], p);
+        } else {
+            write(p, dtype, values);
+        }
         return new CudaBuffer(device, dtype, values.length, p, allocator);
+    }
+
+    private static boolean constant(double[] v) {
+        long first = Double.doubleToRawLongBits(v[0]);
+        for (int i = 1; i < v.length; i++) {
+            if (Double.doubleToRawLongBits(v[i]) != first) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -81,6 +81,11 @@ final class CudaElementwise implements ElementwiseKernels {
         ptx.powBackward(x.dtype(), vectorGrid(n, x.dtype()), n, p, ptr(x), ptr(dy), ptr(dx));
     }
 
+    /** Sets n elements at {@code y} to v (rounded to t), asynchronously. */
+    void fill(DType t, long n, double v, DevicePointer y) {
+        ptx.fill(t, vectorGrid(n, t), n, v, y);
+    }
+
     /** Backend.copy with a dtype change. */
     void cast(Tensor src, Tensor dst) {
         long n = src.numel();

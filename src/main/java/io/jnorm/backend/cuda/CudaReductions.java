@@ -13,7 +13,8 @@ import java.util.Arrays;
  * Reductions on the GPU (reduce.cu), without materializing a permute: the axes are grouped into
  * runs of kept and reduced axes (size-1 axes dropped, neighbours of the same kind merged) and
  * <ul>
- *   <li>one reduced run at the end ([kept, reduced]) reads rows: {@code reduce_rows};</li>
+ *   <li>one reduced run at the end ([kept, reduced]) reads rows: {@code reduce_rows}, or
+ *       {@code reduce_rows_warp} (a warp per row) when rows are short;</li>
  *   <li>one reduced run elsewhere ([kept, reduced, kept]) reads columns: {@code reduce_cols};</li>
  *   <li>anything else (BN's reduced, kept, reduced) uses index maps: {@code reduce_general}.</li>
  * </ul>
@@ -118,7 +119,16 @@ final class CudaReductions implements ReductionKernels {
         }
     }
 
+    /** Rows up to this long get a warp each instead of a block. */
+    static final int WARP_ROW_LIMIT = 64;
+
     private void rows(DType t, int mode, int correction, int rows, int len, Tensor x, DevicePointer out) {
+        if (len <= WARP_ROW_LIMIT && rows > 1) {
+            int warpsPerBlock = PtxModules.BLOCK / 32;
+            int blocks = (int) Math.min((rows + warpsPerBlock - 1L) / warpsPerBlock, modules.maxRowBlocks());
+            ptx.rowsWarp(t, LaunchConfig.of1d(blocks, PtxModules.BLOCK), mode, correction, rows, len, ptr(x), out);
+            return;
+        }
         LaunchConfig cfg = LaunchConfig.of1d(Math.min(rows, modules.maxRowBlocks()), blockFor(len));
         ptx.rows(t, cfg, mode, correction, rows, len, ptr(x), out);
     }

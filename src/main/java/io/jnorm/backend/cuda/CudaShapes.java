@@ -50,9 +50,10 @@ final class CudaShapes implements ShapeKernels {
         int[] d = l.dims();
         long[] st = l.strides()[0];
         // Innermost first: out[.., i1, i0] reads x at i0 * d1 + i1 (x is [d0, d1], out [d1, d0]).
-        if (d.length == 2 && st[1] == 1 && st[0] == d[1]) {
+        boolean tilesFit = d.length >= 2 && (d[0] + 31) / 32 <= 65535;
+        if (tilesFit && d.length == 2 && st[1] == 1 && st[0] == d[1]) {
             transpose(x, out, 1, d[0], d[1]);
-        } else if (d.length == 3 && st[1] == 1 && st[0] == d[1] && st[2] == (long) d[0] * d[1]) {
+        } else if (tilesFit && d.length == 3 && st[1] == 1 && st[0] == d[1] && st[2] == (long) d[0] * d[1]) {
             transpose(x, out, d[2], d[0], d[1]);
         } else {
             gather(x, out, 0, l, "permute");

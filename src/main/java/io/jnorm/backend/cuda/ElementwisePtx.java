@@ -25,6 +25,7 @@ final class ElementwisePtx {
     private final KernelHandle[] binaryBcast;
     private final KernelHandle[] pow;
     private final KernelHandle[] powBackward;
+    private final KernelHandle[] fill;
     private final KernelHandle castF32ToF64;
     private final KernelHandle castF64ToF32;
 
@@ -35,6 +36,7 @@ final class ElementwisePtx {
         binaryBcast = m.perDType(MODULE, "ew_binary_bcast", I32, I32, PTR, PTR, PTR, MAP2);
         pow = m.perDType(MODULE, "ew_pow", I64, F32, PTR, PTR);
         powBackward = m.perDType(MODULE, "ew_pow_backward", I64, F32, PTR, PTR, PTR);
+        fill = m.perDType(MODULE, "ew_fill", I64, F32, PTR);
         castF32ToF64 = m.kernel(MODULE, "cast_f32_to_f64", I64, PTR, PTR);
         castF64ToF32 = m.kernel(MODULE, "cast_f64_to_f32", I64, PTR, PTR);
     }
@@ -70,6 +72,11 @@ final class ElementwisePtx {
     /** ew_pow_backward_T(long long n, T p, const T* x, const T* dy, T* dx). */
     void powBackward(DType t, LaunchConfig cfg, long n, double p, DevicePointer x, DevicePointer dy, DevicePointer dx) {
         powBackward[t.ordinal()].launch(cfg, scalar(KernelArgs.of().i64(n), t, p).ptr(x).ptr(dy).ptr(dx));
+    }
+
+    /** ew_fill_T(long long n, T v, T* y). */
+    void fill(DType t, LaunchConfig cfg, long n, double v, DevicePointer y) {
+        fill[t.ordinal()].launch(cfg, scalar(KernelArgs.of().i64(n), t, v).ptr(y));
     }
 
     /** cast_{from}_to_{to}(long long n, const From* x, To* y). */

@@ -20,12 +20,14 @@ final class ReducePtx {
     static final int VAR = 2;
 
     private final KernelHandle[] rows;
+    private final KernelHandle[] rowsWarp;
     private final KernelHandle[] cols;
     private final KernelHandle[] general;
     private final KernelHandle[] varBackward;
 
     ReducePtx(PtxModules m) {
         rows = m.perDType(MODULE, "reduce_rows", I32, I32, I32, I32, PTR, PTR);
+        rowsWarp = m.perDType(MODULE, "reduce_rows_warp", I32, I32, I32, I32, PTR, PTR);
         cols = m.perDType(MODULE, "reduce_cols", I32, I32, I32, I32, I32, PTR, PTR);
         general = m.perDType(MODULE, "reduce_general", I32, I32, I32, I32, PTR, PTR, MAP1, MAP1);
         varBackward = m.perDType(MODULE, "var_backward", I32, F32, PTR, PTR, PTR, PTR, MAP1);
@@ -35,6 +37,13 @@ final class ReducePtx {
     void rows(DType t, LaunchConfig cfg, int mode, int correction, int nrows, int len, DevicePointer x,
               DevicePointer out) {
         rows[t.ordinal()].launch(cfg, KernelArgs.of().i32(mode).i32(correction).i32(nrows).i32(len).ptr(x).ptr(out));
+    }
+
+    /** reduce_rows_warp_T(int mode, int correction, int rows, int len, const T* x, T* out). */
+    void rowsWarp(DType t, LaunchConfig cfg, int mode, int correction, int nrows, int len, DevicePointer x,
+                  DevicePointer out) {
+        rowsWarp[t.ordinal()].launch(cfg, KernelArgs.of().i32(mode).i32(correction).i32(nrows).i32(len).ptr(x)
+                .ptr(out));
     }
 
     /** reduce_cols_T(int mode, int correction, int outer, int len, int inner, const T* x, T* out). */

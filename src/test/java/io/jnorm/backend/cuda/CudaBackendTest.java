@@ -31,6 +31,7 @@ class CudaBackendTest {
     @Test
     void theEmulatedGpuIsACudaBackendOverTheEmulatorWithTheSanitizerOn() {
         assumeTrue(CudaTestSupport.device().kind() == Device.Kind.EMULATED_GPU);
+        assumeTrue(System.getProperty(CudaBackend.SANITIZER_PROPERTY) == null, "the default was overridden");
         CudaBackend b = CudaBackend.of(Device.emulatedGpu());
         assertSame(b, Backends.of(Device.emulatedGpu()), "one backend per device");
         assertTrue(b.driver() instanceof PtxEmulator emu && emu.options().sanitizer(), "sanitizer on by default");
@@ -102,6 +103,29 @@ class CudaBackendTest {
         for (Tensor t : new Tensor[] {f, d, back, host}) {
             t.close();
         }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    @io.jnorm.gpu.CoversKernels(module = "elementwise", value = {"ew_fill_f32", "ew_fill_f64"})
+    void constantTensorsAreFilledOnTheDeviceInsteadOfCopied(DType t) {
+        String fill = "ew_fill_" + t.suffix();
+        for (double v : new double[] {2.5, -0.0, Double.NaN, 1.0 / 3}) {
+            for (int n : new int[] {1, 7, 4099}) {
+                Tensor[] x = new Tensor[1];
+                Map<String, Long> l = CudaTestSupport.launchesDuring(
+                        () -> x[0] = Tensor.full(v, Shape.of(n), t, CudaTestSupport.device()));
+                assertEquals(Map.of(fill, 1L), l, "one fill launch for a constant");
+                double[] got = x[0].toDoubleArray();
+                for (double g : got) {
+                    assertEquals(Double.doubleToRawLongBits(t.round(v)), Double.doubleToRawLongBits(g), "filled value");
+                }
+                x[0].close();
+            }
+        }
+        Map<String, Long> copy = CudaTestSupport.launchesDuring(
+                () -> Tensor.fromDoubles(new double[] {1, 2}, Shape.of(2), t, CudaTestSupport.device()).close());
+        assertEquals(Map.of(), copy, "other values are copied, not launched");
     }
 
     @Test

@@ -60,8 +60,8 @@ class CudaElementwiseTest {
 
     @AfterEach
     void close(TestInfo info) {
-        CLAIMS.after(info.getTestMethod().orElseThrow());
         scope.close();
+        CLAIMS.after(info.getTestMethod().orElseThrow());
     }
 
     @AfterAll

@@ -55,8 +55,8 @@ class CudaReductionsTest {
 
     @AfterEach
     void close(TestInfo info) {
-        CLAIMS.after(info.getTestMethod().orElseThrow());
         scope.close();
+        CLAIMS.after(info.getTestMethod().orElseThrow());
     }
 
     @AfterAll
@@ -70,14 +70,16 @@ class CudaReductionsTest {
         // shape, reduced axes, the kernel family that must run
         Object[][] shapes = {
             {new int[] {4099}, new int[] {0}, "reduce_rows"},
-            {new int[] {3, 37}, new int[] {1}, "reduce_rows"},
-            {new int[] {300, 40}, new int[] {1}, "reduce_rows"},
+            {new int[] {3, 37}, new int[] {1}, "reduce_rows_warp"},
+            {new int[] {5, 300}, new int[] {1}, "reduce_rows"},
+            {new int[] {600, 3}, new int[] {1}, "reduce_rows_warp"},
+            {new int[] {130, 40}, new int[] {1}, "reduce_rows_warp"},
             {new int[] {3, 37}, new int[] {0}, "reduce_cols"},
             {new int[] {2, 3, 5, 7}, new int[] {1}, "reduce_cols"},
-            {new int[] {2, 3, 5, 7}, new int[] {2, 3}, "reduce_rows"},
+            {new int[] {2, 3, 5, 7}, new int[] {2, 3}, "reduce_rows_warp"},
             {new int[] {2, 3, 5, 7}, new int[] {0, 2, 3}, "reduce_general"},
             {new int[] {2, 3, 5, 7}, new int[] {0, 1, 2, 3}, "reduce_rows"},
-            {new int[] {1, 3, 4, 4}, new int[] {0, 2, 3}, "reduce_rows"},
+            {new int[] {1, 3, 4, 4}, new int[] {0, 2, 3}, "reduce_rows_warp"},
             {new int[] {1, 5, 1}, new int[] {0, 2}, "reduce_cols"},
             {new int[] {70, 3, 9}, new int[] {0}, "reduce_cols"},
             {new int[] {4, 3, 2, 5, 6}, new int[] {1, 3}, "reduce_general"},
@@ -124,8 +126,8 @@ class CudaReductionsTest {
 
     @ParameterizedTest(name = "{0} {1} {2} over {3}")
     @MethodSource("cases")
-    @CoversKernels(module = MODULE, value = {"reduce_rows_f32", "reduce_rows_f64", "reduce_cols_f32", "reduce_cols_f64",
-        "reduce_general_f32", "reduce_general_f64"})
+    @CoversKernels(module = MODULE, value = {"reduce_rows_f32", "reduce_rows_f64", "reduce_rows_warp_f32",
+        "reduce_rows_warp_f64", "reduce_cols_f32", "reduce_cols_f64", "reduce_general_f32", "reduce_general_f64"})
     void reductionMatchesTheReference(Kind k, DType t, int[] dims, int[] axes, String kernel) {
         // An offset of 3 makes the variance's cancellation real (Welford must handle it).
         Tensor x = Ops.add(cpuRandn(21, t, dims), Ops.scalarLike(cpuRandn(1, t, 1), 3.0));
@@ -183,7 +185,8 @@ class CudaReductionsTest {
 
     @ParameterizedTest
     @EnumSource(DType.class)
-    @CoversKernels(module = MODULE, value = {"reduce_rows_f32", "reduce_rows_f64"})
+    @CoversKernels(module = MODULE, value = {"reduce_cols_f32", "reduce_cols_f64", "reduce_rows_warp_f32",
+        "reduce_rows_warp_f64"})
     void unbiasedVarianceOfOneElementIsNaNAndNaNPropagates(DType t) {
         Tensor x = gpu(cpuRandn(22, t, 3, 1));
         Tensor out = Tensor.zeros(Shape.of(3, 1), t, x.device());
@@ -235,7 +238,8 @@ class CudaReductionsTest {
     }
 
     @Test
-    @CoversKernels(module = MODULE, value = {"reduce_rows_f64", "reduce_cols_f64", "reduce_general_f64", "var_backward_f64"})
+    @CoversKernels(module = MODULE, value = {"reduce_rows_warp_f64", "reduce_cols_f64", "reduce_general_f64",
+        "var_backward_f64"})
     void gradcheckOnTheGpu() {
         Tensor x = gpu(cpuRandn(25, DType.F64, 2, 3, 2)).requiresGrad(true);
         Gradcheck.assertPasses(in -> Ops.sum(in[0], new int[] {0, 2}, false), x);

@@ -45,8 +45,8 @@ class CudaShapesTest {
 
     @AfterEach
     void close(TestInfo info) {
-        CLAIMS.after(info.getTestMethod().orElseThrow());
         scope.close();
+        CLAIMS.after(info.getTestMethod().orElseThrow());
     }
 
     @AfterAll

@@ -133,12 +133,17 @@ final class CudaTestSupport {
     static final class Claims {
         private final Map<Method, Set<String>> launched = new TreeMap<>((a, b) -> a.getName().compareTo(b.getName()));
         private Map<String, Long> before;
+        private long bytesBefore;
 
         void before() {
             before = backend().launchLog().launchCounts();
+            bytesBefore = backend().bytesInUse();
         }
 
+        /** Call after the test's scope closed: also checks that no device memory leaked. */
         void after(Method m) {
+            org.junit.jupiter.api.Assertions.assertEquals(bytesBefore, backend().bytesInUse(),
+                    m.getName() + " left device memory in use after its scope closed");
             Set<String> s = launched.computeIfAbsent(m, k -> new TreeSet<>());
             backend().launchLog().launchCounts().forEach((k, v) -> {
                 if (v > before.getOrDefault(k, 0L)) {
