@@ -58,8 +58,8 @@ class CudaBatchChannelNormTest {
 
     @AfterEach
     void close(TestInfo info) {
-        CLAIMS.after(info.getTestMethod().orElseThrow());
         scope.close();
+        CLAIMS.after(info.getTestMethod().orElseThrow());
     }
 
     @AfterAll
@@ -137,6 +137,9 @@ class CudaBatchChannelNormTest {
             cpu.eval();
             gpu.eval();
             CudaNormFamiliesTestSupport.parity(cpu, gpu, t, shape, 1, tol, 30, what + " eval");
+            // modules keep their tensors beyond the scope (state outlives a step): free them
+            cpu.close();
+            gpu.close();
         }
         assertNoFallback("batchChannelNorm");
     }
