@@ -191,7 +191,8 @@ __device__ void backward_reduce(const T* __restrict__ x, const T* __restrict__ d
     __shared__ T scratch[64];
     __shared__ T stat[2];
     for (int c = blockIdx.x; c < C; c += gridDim.x) {
-        const T g = gamma != nullptr ? gamma[c] : T(1);
+        // Only thread 0 uses γ: a load in every lane would move blockDim copies of it.
+        const T g = threadIdx.x == 0 && gamma != nullptr ? gamma[c] : T(1);
         double dg = 0.0;
         double db = 0.0;
         for (int n = 0; n < N; ++n) {

@@ -139,26 +139,31 @@ __device__ __forceinline__ T plane_at(const T* cache, const T* global, int e) {
 
 // ---------------------------------------------------------------------------------------------
 // ubn_center: a = mean_hw(x), xc = x + w_c·a. Parallelizes over instances (grid.x, blocks loop);
-// pass 1 sums the plane (caching it when `kCached`), pass 2 writes xc.
+// pass 1 sums the plane in W-wide (16-byte) vectors, caching it when `kCached`; pass 2 writes xc.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int W, bool kCached>
 __device__ void center(const T* __restrict__ x, const T* __restrict__ wc, int N, int C, int P,
                        T* __restrict__ a, T* __restrict__ xc) {
     __shared__ T scratch[32];
     __shared__ T weight;
     T* cache = reinterpret_cast<T*>(ubn_dynamic_smem);
+    const int nv = P / W;
     for (int i = blockIdx.x; i < N * C; i += gridDim.x) {
         const T* row = x + static_cast<long long>(i) * P;
         if (threadIdx.x == 0) {
             weight = wc[i % C];
         }
         T sum = T(0);
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            const T v = row[e];
+        for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+            T q[W];
+            jnorm::load_vec<W>(row + v * W, q);
             if constexpr (kCached) {
-                cache[e] = v;
+                jnorm::store_vec<W>(cache + v * W, q);
             }
-            sum += v;
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                sum += q[k];
+            }
         }
         // Its barriers also publish `weight` (each thread re-reads only cache slots it wrote).
         const T mean = block_reduce_sum(sum, scratch) / T(P);
@@ -167,8 +172,18 @@ __device__ void center(const T* __restrict__ x, const T* __restrict__ wc, int N,
         }
         const T shift = weight * mean;
         T* out = xc + static_cast<long long>(i) * P;
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            out[e] = plane_at<T, kCached>(cache, row, e) + shift;
+        for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+            T q[W];
+            if constexpr (kCached) {
+                jnorm::load_vec_shared<W>(cache + v * W, q);
+            } else {
+                jnorm::load_vec<W>(row + v * W, q);
+            }
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                q[k] += shift;
+            }
+            jnorm::store_vec<W>(out + v * W, q);
         }
         __syncthreads();
     }
@@ -183,15 +198,17 @@ __device__ __forceinline__ double sigmoid(double v) {
 // (k−1)/2; z = x̂ without conv), y = s·z. Parallelizes over instances; the plane and the channel's
 // k² taps are staged in shared memory, so the k² taps per output cost no global traffic.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int V, bool kCached>
 __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, const T* __restrict__ bs,
                           const T* __restrict__ kernel, const T* __restrict__ kbias, int k, int N, int C, int H,
                           int W, T* __restrict__ scale, T* __restrict__ z, T* __restrict__ y) {
     __shared__ T scratch[32];
     __shared__ T coef[2];
     const int P = H * W;
+    // The plane cache follows the taps, rounded up to 16 bytes so vector stores stay aligned.
     T* taps = reinterpret_cast<T*>(ubn_dynamic_smem);
-    T* cache = taps + k * k;
+    constexpr int kAlign = 16 / static_cast<int>(sizeof(T));
+    T* cache = taps + (k * k + kAlign - 1) / kAlign * kAlign;
     const int pad = (k - 1) / 2;
     for (int i = blockIdx.x; i < N * C; i += gridDim.x) {
         const int c = i % C;
@@ -202,12 +219,16 @@ __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, 
             }
         }
         T sum = T(0);
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            const T v = row[e];
+        for (int v = threadIdx.x; v < P / V; v += blockDim.x) {
+            T q[V];
+            jnorm::load_vec<V>(row + v * V, q);
             if constexpr (kCached) {
-                cache[e] = v;
+                jnorm::store_vec<V>(cache + v * V, q);
             }
-            sum += v;
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                sum += q[j];
+            }
         }
         const T b = block_reduce_sum(sum, scratch) / T(P);
         if (threadIdx.x == 0) {
@@ -259,7 +280,7 @@ __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, 
 // when they fit; each tap's sum is owned by one warp (tap = warp, warp + warps, ...), so the
 // accumulation order is fixed without block barriers per tap.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int V, bool kCached>
 __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict__ xhat, const T* __restrict__ z,
                                    const T* __restrict__ scale, const T* __restrict__ ws,
                                    const T* __restrict__ kernel, int k, int N, int C, int H, int W,
@@ -285,7 +306,8 @@ __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict
         double acc_dws = 0.0;
         double acc_dbs = 0.0;
         double acc_db = 0.0;
-        const T wsc = ws[c];
+        // Only thread 0 uses w_s: a load in every lane would move blockDim copies of it.
+        const T wsc = threadIdx.x == 0 ? ws[c] : T(0);
         for (int n = 0; n < N; ++n) {
             const long long base = (static_cast<long long>(n) * C + c) * P;
             if (threadIdx.x == 0) {
@@ -389,35 +411,54 @@ __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict
 
 // ---------------------------------------------------------------------------------------------
 // ubn_center_backward: S = Σ_hw dxc per (n, c); dw_c = Σ_n a·S (in n order); dx = dxc + w_c·S/P.
-// Parallelizes over channels (grid.x, blocks loop over their N planes); the plane is cached in
-// shared memory between the sum and the dx pass when it fits.
+// Parallelizes over channels (grid.x, blocks loop over their N planes), 16-byte vectors when the
+// plane allows; the plane is cached in shared memory between the sum and the dx pass when it fits.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int W, bool kCached>
 __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__ a, const T* __restrict__ wc,
                                 int N, int C, int P, T* __restrict__ dx, T* __restrict__ dwc) {
     __shared__ T scratch[32];
+    __shared__ T weight;
     T* cache = reinterpret_cast<T*>(ubn_dynamic_smem);
+    const int nv = P / W;
     for (int c = blockIdx.x; c < C; c += gridDim.x) {
-        const T w = wc[c];
+        if (threadIdx.x == 0) {
+            weight = wc[c];
+        }
         double acc = 0.0;
         for (int n = 0; n < N; ++n) {
             const long long base = (static_cast<long long>(n) * C + c) * P;
             T sum = T(0);
-            for (int e = threadIdx.x; e < P; e += blockDim.x) {
-                const T v = dxc[base + e];
+            for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+                T q[W];
+                jnorm::load_vec<W>(dxc + base + v * W, q);
                 if constexpr (kCached) {
-                    cache[e] = v;
+                    jnorm::store_vec<W>(cache + v * W, q);
                 }
-                sum += v;
+#pragma unroll
+                for (int k = 0; k < W; ++k) {
+                    sum += q[k];
+                }
             }
+            // Its barriers also publish `weight`.
             sum = block_reduce_sum(sum, scratch);
             if (threadIdx.x == 0) {
                 acc += static_cast<double>(a[n * C + c]) * sum;
             }
             if (dx != nullptr) {
-                const T through = w * sum / T(P);
-                for (int e = threadIdx.x; e < P; e += blockDim.x) {
-                    dx[base + e] = plane_at<T, kCached>(cache, dxc + base, e) + through;
+                const T through = weight * sum / T(P);
+                for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+                    T q[W];
+                    if constexpr (kCached) {
+                        jnorm::load_vec_shared<W>(cache + v * W, q);
+                    } else {
+                        jnorm::load_vec<W>(dxc + base + v * W, q);
+                    }
+#pragma unroll
+                    for (int k = 0; k < W; ++k) {
+                        q[k] += through;
+                    }
+                    jnorm::store_vec<W>(dx + base + v * W, q);
                 }
             }
             __syncthreads();
@@ -430,11 +471,27 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
 
 }  // namespace
 
+// `cached`: the plane (and, for the backward, dz) lives in shared memory; `vec`: 16-byte vectors
+// (the host sets it when H·W is a multiple of the vector width). The backward walks 2-D
+// neighbourhoods element by element and takes no vectors.
+#define UBN_VARIANTS(fn, T, ...)                                   \
+    if (vec) {                                                     \
+        if (cached) {                                              \
+            fn<T, jnorm::NormVec<T>::kWidth, true>(__VA_ARGS__);   \
+        } else {                                                   \
+            fn<T, jnorm::NormVec<T>::kWidth, false>(__VA_ARGS__);  \
+        }                                                          \
+    } else if (cached) {                                           \
+        fn<T, 1, true>(__VA_ARGS__);                               \
+    } else {                                                       \
+        fn<T, 1, false>(__VA_ARGS__);                              \
+    }
+
 #define UBN_CACHED(fn, T, ...)           \
     if (cached) {                        \
-        fn<T, true>(__VA_ARGS__);        \
+        fn<T, 1, true>(__VA_ARGS__);     \
     } else {                             \
-        fn<T, false>(__VA_ARGS__);       \
+        fn<T, 1, false>(__VA_ARGS__);    \
     }
 
 #define UBN_ENTRIES(T, SUF)                                                                                      \
@@ -443,13 +500,13 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
         cosine(x, n, F, partial, ticket, out);                                                                   \
     }                                                                                                            \
     extern "C" __global__ void ubn_center_##SUF(const T* x, const T* wc, int N, int C, int P, T* a, T* xc,     \
-                                                int cached) {                                                    \
-        UBN_CACHED(center, T, x, wc, N, C, P, a, xc)                                                             \
+                                                int cached, int vec) {                                           \
+        UBN_VARIANTS(center, T, x, wc, N, C, P, a, xc)                                                           \
     }                                                                                                            \
     extern "C" __global__ void ubn_calibrate_##SUF(const T* xhat, const T* ws, const T* bs, const T* kernel,    \
                                                    const T* kbias, int k, int N, int C, int H, int W, T* scale,  \
-                                                   T* z, T* y, int cached) {                                     \
-        UBN_CACHED(calibrate, T, xhat, ws, bs, kernel, kbias, k, N, C, H, W, scale, z, y)                        \
+                                                   T* z, T* y, int cached, int vec) {                            \
+        UBN_VARIANTS(calibrate, T, xhat, ws, bs, kernel, kbias, k, N, C, H, W, scale, z, y)                      \
     }                                                                                                            \
     extern "C" __global__ void ubn_calibrate_backward_##SUF(const T* dy, const T* xhat, const T* z,             \
                                                             const T* scale, const T* ws, const T* kernel, int k, \
@@ -459,8 +516,8 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
                    dkernel, dkbias)                                                                              \
     }                                                                                                            \
     extern "C" __global__ void ubn_center_backward_##SUF(const T* dxc, const T* a, const T* wc, int N, int C,   \
-                                                         int P, T* dx, T* dwc, int cached) {                     \
-        UBN_CACHED(center_backward, T, dxc, a, wc, N, C, P, dx, dwc)                                             \
+                                                         int P, T* dx, T* dwc, int cached, int vec) {            \
+        UBN_VARIANTS(center_backward, T, dxc, a, wc, N, C, P, dx, dwc)                                           \
     }
 
 UBN_ENTRIES(float, f32)

@@ -47,12 +47,13 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
         this.modules = modules;
         this.allocator = allocator;
         cosine = modules.perDType(MODULE, "ubn_cosine", PTR, I32, I32, PTR, PTR, PTR);
-        center = modules.perDType(MODULE, "ubn_center", PTR, PTR, I32, I32, I32, PTR, PTR, I32);
+        center = modules.perDType(MODULE, "ubn_center", PTR, PTR, I32, I32, I32, PTR, PTR, I32, I32);
         calibrate = modules.perDType(MODULE, "ubn_calibrate", PTR, PTR, PTR, PTR, PTR, I32, I32, I32, I32, I32, PTR,
-                PTR, PTR, I32);
+                PTR, PTR, I32, I32);
         calibrateBackward = modules.perDType(MODULE, "ubn_calibrate_backward", PTR, PTR, PTR, PTR, PTR, PTR, I32, I32,
                 I32, I32, I32, PTR, PTR, PTR, PTR, PTR, I32);
-        centerBackward = modules.perDType(MODULE, "ubn_center_backward", PTR, PTR, PTR, I32, I32, I32, PTR, PTR, I32);
+        centerBackward = modules.perDType(MODULE, "ubn_center_backward", PTR, PTR, PTR, I32, I32, I32, PTR, PTR, I32,
+                I32);
     }
 
     private DevicePointer scratch(long bytes) {
@@ -85,6 +86,16 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
         return LaunchConfig.of1d(Math.min(rows, modules.maxRowBlocks()), blockFor(work));
     }
 
+    /** Whether planes of {@code p} elements take 16-byte vectors (every plane then starts aligned). */
+    private static boolean vec(int p, DType t) {
+        return p % (16 / t.bytes()) == 0;
+    }
+
+    /** Items a plane loop strides over: vectors or elements. */
+    private static int items(int p, DType t) {
+        return vec(p, t) ? p / (16 / t.bytes()) : p;
+    }
+
     @Override
     public void center(Tensor x, Tensor centerWeight, Tensor sampleMean, Tensor xc) {
         int n = x.dim(0);
@@ -92,9 +103,10 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
         int p = x.dim(2) * x.dim(3);
         long bytes = (long) p * x.dtype().bytes();
         boolean cached = bytes <= SHARED_BUDGET;
-        center[x.dtype().ordinal()].launch(rows(n * c, p).withDynamicShared(cached ? (int) bytes : 0),
+        DType t = x.dtype();
+        center[t.ordinal()].launch(rows(n * c, items(p, t)).withDynamicShared(cached ? (int) bytes : 0),
                 KernelArgs.of().ptr(ptr(x)).ptr(ptr(centerWeight)).i32(n).i32(c).i32(p).ptr(ptr(sampleMean))
-                        .ptr(ptr(xc)).i32(cached ? 1 : 0));
+                        .ptr(ptr(xc)).i32(cached ? 1 : 0).i32(vec(p, t) ? 1 : 0));
     }
 
     @Override
@@ -106,14 +118,15 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
         int w = xhat.dim(3);
         int k = convWeight == null ? 1 : convWeight.dim(2);
         DType t = xhat.dtype();
-        long taps = (long) k * k * t.bytes();
+        // the kernel starts the plane cache at the next 16-byte boundary after the taps
+        long taps = ((long) k * k * t.bytes() + 15) / 16 * 16;
         long plane = (long) h * w * t.bytes();
         boolean cached = convWeight != null && taps + plane <= SHARED_BUDGET;
         int shared = (int) ((convWeight != null ? taps : 0) + (cached ? plane : 0));
         KernelArgs a = KernelArgs.of().ptr(ptr(xhat)).ptr(ptr(scaleWeight)).ptr(ptr(scaleBias));
         ptrOrNull(a, convWeight);
         ptrOrNull(a, convBias).i32(k).i32(n).i32(c).i32(h).i32(w).ptr(ptr(scale));
-        ptrOrNull(a, convWeight == null ? null : z).ptr(ptr(y)).i32(cached ? 1 : 0);
+        ptrOrNull(a, convWeight == null ? null : z).ptr(ptr(y)).i32(cached ? 1 : 0).i32(vec(h * w, t) ? 1 : 0);
         calibrate[t.ordinal()].launch(rows(n * c, h * w).withDynamicShared(shared), a);
     }
 
@@ -151,7 +164,8 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
         boolean cached = dx != null && bytes <= SHARED_BUDGET;
         KernelArgs a = KernelArgs.of().ptr(ptr(dxc)).ptr(ptr(sampleMean)).ptr(ptr(centerWeight)).i32(n).i32(c).i32(p);
         ptrOrNull(a, dx);
-        ptrOrNull(a, dCenterWeight).i32(cached ? 1 : 0);
-        centerBackward[dxc.dtype().ordinal()].launch(rows(c, p).withDynamicShared(cached ? (int) bytes : 0), a);
+        DType t = dxc.dtype();
+        ptrOrNull(a, dCenterWeight).i32(cached ? 1 : 0).i32(vec(p, t) ? 1 : 0);
+        centerBackward[t.ordinal()].launch(rows(c, items(p, t)).withDynamicShared(cached ? (int) bytes : 0), a);
     }
 }

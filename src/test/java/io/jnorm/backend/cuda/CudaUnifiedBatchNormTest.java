@@ -244,6 +244,11 @@ class CudaUnifiedBatchNormTest {
             assertTrue(b >= n * tensor && b <= n * tensor + small, k + " moved " + b + " bytes, minimum " + n * tensor);
             assertEquals(0, c.get(k).atomics(), k + " uses no atomics");
         });
+        // Planes of 64 floats go as float4: a warp's request covers 512 contiguous bytes (16 sectors).
+        for (String k : List.of("ubn_center_f32", "ubn_center_backward_f32")) {
+            double spr = c.get(k).loadSectorsPerRequest();
+            assertTrue(spr > 8 && spr <= 16 * 1.1, k + ": " + spr + " sectors per load request, 16-byte loads expected");
+        }
         Map<String, KernelCounters> cos = countersDuring(() -> UnifiedBatchNormOps.meanPairwiseCosine(x, 16));
         long read = cos.get("ubn_cosine_f32").globalLoadBytes();
         // x read once; partial Gram matrices (136 doubles per block) read back once.
