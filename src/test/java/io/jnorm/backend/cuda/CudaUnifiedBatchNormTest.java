@@ -244,10 +244,25 @@ class CudaUnifiedBatchNormTest {
             assertTrue(b >= n * tensor && b <= n * tensor + small, k + " moved " + b + " bytes, minimum " + n * tensor);
             assertEquals(0, c.get(k).atomics(), k + " uses no atomics");
         });
-        // Planes of 64 floats go as float4: a warp's request covers 512 contiguous bytes (16 sectors).
-        for (String k : List.of("ubn_center_f32", "ubn_center_backward_f32")) {
-            double spr = c.get(k).loadSectorsPerRequest();
-            assertTrue(spr > 8 && spr <= 16 * 1.1, k + ": " + spr + " sectors per load request, 16-byte loads expected");
+        // Coalescing: planes of 256 floats go as float4, a warp request then covers 512 contiguous
+        // bytes (scalar loads would cover 128); every sector touched is used (the one-value loads
+        // of w_c by thread 0 are the only partial sectors).
+        int[] wide = {2, 3, 16, 16};
+        Tensor xw = gpu(cpuRandn(62, DType.F32, wide));
+        Tensor wc = gpu(cpuRandn(63, DType.F32, 3));
+        Tensor a = Tensor.zeros(Shape.of(2, 3), DType.F32, xw.device());
+        Tensor xc = Tensor.zeros(xw.shape(), DType.F32, xw.device());
+        Tensor dx = Tensor.zeros(xw.shape(), DType.F32, xw.device());
+        Tensor dwc = Tensor.zeros(Shape.of(3), DType.F32, xw.device());
+        Map<String, KernelCounters> v = countersDuring(() -> {
+            xw.backend().unifiedBatchNorm().center(xw, wc, a, xc);
+            xw.backend().unifiedBatchNorm().centerBackward(xw, a, wc, dx, dwc);
+        });
+        for (KernelCounters k : v.values()) {
+            double perRequest = (double) k.globalLoadBytes() / k.globalLoadRequests();
+            double used = (double) k.globalLoadBytes() / (32.0 * k.globalLoadSectors());
+            assertTrue(perRequest > 256, k.kernel() + ": " + perRequest + " bytes per load request");
+            assertTrue(used >= 0.9, k.kernel() + ": " + used + " of the loaded sectors used");
         }
         Map<String, KernelCounters> cos = countersDuring(() -> UnifiedBatchNormOps.meanPairwiseCosine(x, 16));
         long read = cos.get("ubn_cosine_f32").globalLoadBytes();
