@@ -15,9 +15,8 @@
 //   does not fit   several blocks per statistic with a last-block-done ticket:
 //                  forward  norm_moments + norm_normalize               (3 transfers, 2 launches)
 //                  backward norm_bwd_sums + norm_bwd_dx                 (5 transfers, 2 launches)
-//                           (+ norm_bwd_channel for per-group dweight / dbias)
-// Eval-mode backward (statistics are constants) is norm_bwd_channel alone, which writes dx and
-// reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
+// Eval-mode backward with per-channel constants (BN / IN with running statistics) is
+// norm_bwd_channel alone, which writes dx and reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
 // running-statistics update (InstanceNorm's average over instances).
 //
 // Arithmetic is in T (float accumulates in float, as PyTorch does); rstd = 1/sqrt(var + eps) is
@@ -78,6 +77,42 @@ __device__ int stage_channels(const T* __restrict__ w, const T* __restrict__ b, 
         }
     }
     return cl0;
+}
+
+
+// Adds Σ dy·x̂ and Σ dy over elements [e0, e1) of one statistic (one run: channel cl spans
+// elements [cl·L, cl·L + L)) to dwa[cl - cl0] and dba[cl - cl0] for the `count` channels from
+// cl0 on, reading dy and x̂ from shared-memory copies indexed e - e0. A warp per channel when
+// channels are long (L >= 32: lanes stride over it, then a shuffle reduction), a thread per
+// channel otherwise; either way a fixed order, no atomics. The caller synchronizes before (the
+// copies were written by other threads) and after (before anyone reads the accumulators).
+template <typename T>
+__device__ void add_channel_sums(const T* dyc, const T* xh, int e0, int e1, int L, int cl0, int count, T* dwa,
+                                 T* dba) {
+    const int lane = threadIdx.x % jnorm::kWarpSize;
+    const int warp = threadIdx.x / jnorm::kWarpSize;
+    const int warps = blockDim.x / jnorm::kWarpSize;
+    const bool per_warp = L >= jnorm::kWarpSize;
+    const int first = per_warp ? warp : threadIdx.x;
+    const int step = per_warp ? warps : blockDim.x;
+    for (int j = first; j < count; j += step) {
+        const int lo = max(e0, (cl0 + j) * L);
+        const int hi = min(e1, (cl0 + j + 1) * L);
+        T a = T(0);
+        T bsum = T(0);
+        for (int e = lo + (per_warp ? lane : 0); e < hi; e += per_warp ? jnorm::kWarpSize : 1) {
+            a += dyc[e - e0] * xh[e - e0];
+            bsum += dyc[e - e0];
+        }
+        if (per_warp) {
+            a = jnorm::warp_reduce_sum(a);
+            bsum = jnorm::warp_reduce_sum(bsum);
+        }
+        if (!per_warp || lane == 0) {
+            dwa[j] += a;
+            dba[j] += bsum;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,36 +394,7 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
                 // Channel cl of this statistic is the contiguous range [cl·L, cl·L + L) of the
                 // cache (runs = 1 for every per-group layout with more than one channel).
                 __syncthreads();
-                const int lane = threadIdx.x % jnorm::kWarpSize;
-                const int warp = threadIdx.x / jnorm::kWarpSize;
-                const int warps = blockDim.x / jnorm::kWarpSize;
-                if (g.L >= jnorm::kWarpSize) {
-                    for (int cl = warp; cl < g.cg; cl += warps) {
-                        T a = T(0);
-                        T bsum = T(0);
-                        for (int l = lane; l < g.L; l += jnorm::kWarpSize) {
-                            a += dyc[cl * g.L + l] * xh[cl * g.L + l];
-                            bsum += dyc[cl * g.L + l];
-                        }
-                        a = jnorm::warp_reduce_sum(a);
-                        bsum = jnorm::warp_reduce_sum(bsum);
-                        if (lane == 0) {
-                            dwa[cl] += a;
-                            dba[cl] += bsum;
-                        }
-                    }
-                } else {
-                    for (int cl = threadIdx.x; cl < g.cg; cl += blockDim.x) {
-                        T a = T(0);
-                        T bsum = T(0);
-                        for (int l = 0; l < g.L; ++l) {
-                            a += dyc[cl * g.L + l] * xh[cl * g.L + l];
-                            bsum += dyc[cl * g.L + l];
-                        }
-                        dwa[cl] += a;
-                        dba[cl] += bsum;
-                    }
-                }
+                add_channel_sums(dyc, xh, 0, g.M, g.L, 0, g.cg, dwa, dba);
             }
         }
         __syncthreads();
@@ -441,26 +447,40 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
 }
 
 // ---------------------------------------------------------------------------------------------
-// norm_bwd_sums: streaming per-statistic Σg and Σg·x̂ (g = dy·w_c) for statistics that do not
-// fit on chip, over (chunk = grid.x, statistic = grid.y) with the same ticket scheme as
-// norm_moments. For one channel per statistic (cg = 1) it sums dy and dy·x̂ and applies w at the
-// end; when dw / db are given (per-channel layouts: statistic = channel) it also writes them.
+// norm_bwd_sums: the reduction pass of the streaming backward (statistics too large for one
+// block), over (chunk = grid.x, statistic = grid.y; gridDim.y a multiple of `groups`, so a
+// block's statistics share channels). It reads dy and x once and produces
+//   - per statistic Σg and Σg·x̂ (g = dy·w_c) into `sums`, merged across chunks by the ticket
+//     scheme of norm_moments (per-statistic partials in `stat_partial`);
+//   - per block and channel Σ dy·x̂, Σ dy over the block's chunk of all its statistics, into
+//     `ch_partial` [gridDim.y][gridDim.x][slots][2]; norm_bwd_dx turns them into dweight / dbias.
+// With several channels per statistic the chunk of dy and x̂ is cached in shared memory for the
+// per-channel sums (add_channel_sums); with one channel per statistic its block sums are the
+// channel's, and w is applied to the totals instead.
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                          const T* __restrict__ var, const T* __restrict__ w, T* __restrict__ sums,
-                         T* __restrict__ dw, T* __restrict__ db, T* __restrict__ partial,
-                         unsigned* __restrict__ ticket, const NormGeom g, int chunk, T eps) {
+                         T* __restrict__ stat_partial, T* __restrict__ ch_partial, unsigned* __restrict__ ticket,
+                         const NormGeom g, int chunk, T eps) {
     __shared__ T scratch[64];
     __shared__ T stat[2];
     __shared__ int last_flag;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
-    // With one channel per statistic w is applied to the totals (dy and dy·x̂ are summed
-    // unweighted, which also gives dweight / dbias); otherwise the chunk's weights are staged.
-    T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
-    const int cl0 = g.cg == 1 ? 0
-            : stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
+    const bool multi = g.cg > 1;
+    const int slots = multi ? chunk / g.L + 2 : 1;
+    T* dyc = reinterpret_cast<T*>(norm_dynamic_smem);
+    T* xh = dyc + (multi ? chunk : 0);
+    T* wt = xh + (multi ? chunk : 0);
+    T* dwa = wt + slots;
+    T* dba = dwa + slots;
+    const int cl0 = multi ? stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1) : 0;
+    const int count = multi ? (e1 - 1) / g.L - cl0 + 1 : 1;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+        dwa[j] = T(0);
+        dba[j] = T(0);
+    }
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
@@ -482,15 +502,26 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             jnorm::load_vec<W>(x + idx, qx);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                const T gk = g.cg == 1 ? qd[k] : qd[k] * wt[(r + k) / g.L - cl0];
+                qx[k] = (qx[k] - mu) * rstd;
+                const T gk = multi ? qd[k] * wt[(r + k) / g.L - cl0] : qd[k];
                 a += gk;
-                bsum += gk * (qx[k] - mu) * rstd;
+                bsum += gk * qx[k];
+            }
+            if (multi) {
+                jnorm::store_vec<W>(dyc + (e - e0), qd);
+                jnorm::store_vec<W>(xh + (e - e0), qx);
             }
         }
         block_reduce_sum2(a, bsum, scratch);
+        if (multi) {
+            add_channel_sums(dyc, xh, e0, e1, g.L, cl0, count, dwa, dba);
+        } else if (threadIdx.x == 0) {
+            dwa[0] += bsum;
+            dba[0] += a;
+        }
         bool finalize = gridDim.x == 1;
         if (!finalize) {
-            T* p = partial + 2 * (static_cast<long long>(s) * gridDim.x + blockIdx.x);
+            T* p = stat_partial + 2 * (static_cast<long long>(s) * gridDim.x + blockIdx.x);
             if (threadIdx.x == 0) {
                 p[0] = a;
                 p[1] = bsum;
@@ -499,7 +530,7 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             if (finalize) {
                 a = T(0);
                 bsum = T(0);
-                const T* ps = partial + 2 * static_cast<long long>(s) * gridDim.x;
+                const T* ps = stat_partial + 2 * static_cast<long long>(s) * gridDim.x;
                 for (int j = threadIdx.x; j < static_cast<int>(gridDim.x); j += blockDim.x) {
                     a += __ldcg(ps + 2 * j);
                     bsum += __ldcg(ps + 2 * j + 1);
@@ -511,31 +542,68 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
             }
         }
         if (finalize && threadIdx.x == 0) {
-            const T wc = g.cg == 1 && w != nullptr ? w[cs] : T(1);
+            const T wc = !multi && w != nullptr ? w[cs] : T(1);
             sums[2 * s] = a * wc;
             sums[2 * s + 1] = bsum * wc;
-            if (dw != nullptr) {
-                dw[s] = bsum;
-            }
-            if (db != nullptr) {
-                db[s] = a;
-            }
         }
         __syncthreads();
+    }
+    T* out = ch_partial + 2 * (static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * slots;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+        out[2 * j] = dwa[j];
+        out[2 * j + 1] = dba[j];
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// norm_bwd_dx: dx = rstd·(g - Σg/M - x̂·Σg·x̂/M) over (chunk, statistic), the statistic's four
-// scalars broadcast from shared memory; the chunk's weights staged like norm_normalize.
+// norm_bwd_dx: the elementwise pass of the streaming backward over the same grid as
+// norm_bwd_sums: dx = rstd·(g - Σg/M - x̂·Σg·x̂/M) (train) or g·rstd (constant statistics),
+// the statistic's scalars broadcast from shared memory, the chunk's weights staged. The blocks
+// of the first group row also finalize dweight / dbias: each channel is owned by the chunk its
+// first element falls in, which sums the channel's norm_bwd_sums partials over the block rows
+// and chunks in a fixed order (no atomics, no extra launch).
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                        const T* __restrict__ var, const T* __restrict__ w, const T* __restrict__ sums,
-                       T* __restrict__ dx, const NormGeom g, int chunk, T eps) {
+                       T* __restrict__ dx, T* __restrict__ dw, T* __restrict__ db,
+                       const T* __restrict__ ch_partial, const NormGeom g, int chunk, T eps, int train) {
     __shared__ T stat[4];
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
+    const bool multi = g.cg > 1;
+    const int slots = multi ? chunk / g.L + 2 : 1;
+    if ((dw != nullptr || db != nullptr) && static_cast<int>(blockIdx.y) < g.groups) {
+        const int grp = blockIdx.y;
+        const int rows = gridDim.y / g.groups;
+        const int chunks = gridDim.x;
+        const int first = multi ? (e0 + g.L - 1) / g.L : (blockIdx.x == 0 ? 0 : 1);
+        const int last = multi ? min(g.cg, (e0 + chunk + g.L - 1) / g.L) : 1;
+        for (int cl = first + threadIdx.x; cl < last; cl += blockDim.x) {
+            const int j_first = multi ? cl * g.L / chunk : 0;
+            const int j_last = multi ? min(chunks - 1, ((cl + 1) * g.L - 1) / chunk) : chunks - 1;
+            T a = T(0);
+            T bsum = T(0);
+            for (int row = 0; row < rows; ++row) {
+                const long long by = static_cast<long long>(row) * g.groups + grp;
+                for (int j = j_first; j <= j_last; ++j) {
+                    const int slot = multi ? cl - j * chunk / g.L : 0;
+                    const T* p = ch_partial + 2 * ((by * chunks + j) * slots + slot);
+                    a += p[0];
+                    bsum += p[1];
+                }
+            }
+            if (dw != nullptr) {
+                dw[grp * g.cg + cl] = a;
+            }
+            if (db != nullptr) {
+                db[grp * g.cg + cl] = bsum;
+            }
+        }
+    }
+    if (dx == nullptr) {
+        return;
+    }
     T* wt = reinterpret_cast<T*>(norm_dynamic_smem);
     const int cl0 = stage_channels<T>(w, nullptr, wt, nullptr, g, g.first_channel(blockIdx.y), e0, e1);
     const T inv_m = T(1) / T(g.M);
@@ -543,8 +611,8 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
         if (threadIdx.x == 0) {
             stat[0] = mean[s];
             stat[1] = rstd_of(var[s], eps);
-            stat[2] = sums[2 * s] * inv_m;
-            stat[3] = sums[2 * s + 1] * inv_m;
+            stat[2] = train ? sums[2 * s] * inv_m : T(0);
+            stat[3] = train ? sums[2 * s + 1] * inv_m : T(0);
         }
         __syncthreads();
         const T mu = stat[0];
@@ -562,7 +630,8 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
 #pragma unroll
             for (int k = 0; k < W; ++k) {
                 const T xhat = (qx[k] - mu) * rstd;
-                qd[k] = rstd * (qd[k] * wt[(r + k) / g.L - cl0] - mg - xhat * mgx);
+                const T gk = qd[k] * wt[(r + k) / g.L - cl0];
+                qd[k] = train ? rstd * (gk - mg - xhat * mgx) : gk * rstd;
             }
             jnorm::store_vec<W>(dx + idx, qd);
         }
@@ -591,16 +660,22 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     const int M = N * L;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(M, e0 + chunk);
+    __shared__ T weight;
     for (int c = blockIdx.y; c < C; c += gridDim.y) {
+        // Per-channel scalars are read once per block and broadcast through shared memory, not
+        // loaded by every thread (which would request blockDim copies of the same bytes).
+        if (threadIdx.x == 0) {
+            weight = w != nullptr ? w[c] : T(1);
+        }
         if (table) {
             for (int n = threadIdx.x; n < N; n += blockDim.x) {
                 const int s = per_channel ? c : n * G + c / cg;
                 tab[2 * n] = mean[s];
                 tab[2 * n + 1] = rstd_of(var[s], eps);
             }
-            __syncthreads();
         }
-        const T wc = w != nullptr ? w[c] : T(1);
+        __syncthreads();
+        const T wc = weight;
         T a = T(0);
         T bsum = T(0);
         for (int v = e0 / W + threadIdx.x; v < e1 / W; v += blockDim.x) {
@@ -668,6 +743,348 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
     }
 }
 
+// =============================================================================================
+// Column kernels: per-channel statistics when channels are short (L < 32), e.g. BatchNorm1d on
+// (N, C) or BatchNorm2d on 3x3 maps. The statistic geometry would give each warp 32 elements of
+// one channel spread over 32/L separate runs of L (a 1-element run per lane for L = 1: 32
+// sectors per request). Here the tensor is read as [N rows, C·L columns]: threadIdx.x walks a
+// tile of `tw` consecutive columns (tw a multiple of L, so a tile holds whole channels) and
+// threadIdx.y strides over rows, so every warp request is a contiguous slice of one row. Each
+// thread accumulates its column over rows; the partials of a channel (L columns × blockDim.y
+// rows) are merged by one thread in a fixed order.
+// grid: x = column tiles, y = chunks of rows (several chunks merge by ticket per tile).
+// =============================================================================================
+
+// The column tile of this block: columns [j0, j0 + tw), channels [c0, c0 + ct).
+struct ColTile {
+    int N;
+    int C;
+    int L;
+    int tw;
+    int ct;
+    int c0;
+    int j;      // this thread's column (may be past the end: inactive)
+    bool active;
+
+    __device__ ColTile(int n, int c, int l, int tile_cols) : N(n), C(c), L(l), tw(tile_cols) {
+        ct = tw / L;
+        c0 = blockIdx.x * ct;
+        j = blockIdx.x * tw + threadIdx.x;
+        active = j < C * L;
+    }
+
+    __device__ __forceinline__ long long index(int n) const {
+        return static_cast<long long>(n) * C * L + j;
+    }
+
+    __device__ __forceinline__ int channel() const {
+        return j / L;
+    }
+
+    __device__ __forceinline__ int lin() const {
+        return threadIdx.y * blockDim.x + threadIdx.x;
+    }
+
+    __device__ __forceinline__ int threads() const {
+        return blockDim.x * blockDim.y;
+    }
+
+    // Channels of this tile that exist.
+    __device__ __forceinline__ int channels() const {
+        return min(ct, C - c0);
+    }
+};
+
+// Merges per-thread partials part[ty·tw + tx] (3 values each, Welford or plain sums) of the
+// L columns and blockDim.y rows of local channel lc, in (ty, column) order.
+template <typename T>
+__device__ NormWelford<T> col_merge(const NormWelford<T>* part, const ColTile& t, int lc, bool welford) {
+    NormWelford<T> m{T(0), T(0), T(0)};
+    for (int ty = 0; ty < static_cast<int>(blockDim.y); ++ty) {
+        for (int l = 0; l < t.L; ++l) {
+            const NormWelford<T>& p = part[ty * blockDim.x + lc * t.L + l];
+            if (welford) {
+                m = jnorm::welford_combine(m, p);
+            } else {
+                m.n += p.n;
+                m.mean += p.mean;
+                m.m2 += p.m2;
+            }
+        }
+    }
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_stats: the reduction of the column layout.
+//   mode 0: batch moments (Welford) -> mean, var, and the BN running update;
+//   mode 1: backward sums Σdy·x̂, Σdy -> dweight, dbias and `sums` (w·Σdy, w·Σdy·x̂) for
+//           norm_col_apply; with dx given (constant statistics) it also writes dx = dy·w·rstd.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ w,
+                          T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean, T* __restrict__ rvar,
+                          T* __restrict__ dx, T* __restrict__ dw, T* __restrict__ db, T* __restrict__ sums,
+                          T* __restrict__ partial, unsigned* __restrict__ ticket, int N, int C, int L, int tw,
+                          int rows_per_chunk, int mode, T eps, T factor, T bessel) {
+    __shared__ int last_flag;
+    const ColTile t(N, C, L, tw);
+    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    T* tab = reinterpret_cast<T*>(part + t.threads());  // per channel: mean, rstd, w
+    const bool welford = mode == 0;
+    if (!welford) {
+        for (int lc = t.lin(); lc < t.channels(); lc += t.threads()) {
+            const int c = t.c0 + lc;
+            tab[3 * lc] = mean[c];
+            tab[3 * lc + 1] = rstd_of(var[c], eps);
+            tab[3 * lc + 2] = w != nullptr ? w[c] : T(1);
+        }
+        __syncthreads();
+    }
+    const int r0 = blockIdx.y * rows_per_chunk;
+    const int r1 = min(N, r0 + rows_per_chunk);
+    NormWelford<T> st{T(0), T(0), T(0)};
+    if (t.active) {
+        const int lc = threadIdx.x / L;
+        const T mu = welford ? T(0) : tab[3 * lc];
+        const T rstd = welford ? T(0) : tab[3 * lc + 1];
+        const T wc = welford ? T(0) : tab[3 * lc + 2];
+        for (int n = r0 + threadIdx.y; n < r1; n += blockDim.y) {
+            const long long i = t.index(n);
+            const T v = __ldg(x + i);
+            if (welford) {
+                jnorm::welford_add(st, v);
+            } else {
+                const T d = __ldg(dy + i);
+                const T xhat = (v - mu) * rstd;
+                st.mean += d;
+                st.m2 += d * xhat;
+                if (dx != nullptr) {
+                    dx[i] = d * wc * rstd;
+                }
+            }
+        }
+    }
+    part[t.lin()] = st;
+    __syncthreads();
+    // One thread per channel merges its columns and rows; with one row chunk it finalizes.
+    const int lc = t.lin();
+    const bool owner = lc < t.channels();
+    NormWelford<T> m{T(0), T(0), T(0)};
+    if (owner) {
+        m = col_merge(part, t, lc, welford);
+    }
+    if (gridDim.y > 1) {
+        if (owner) {
+            T* p = partial + 3 * (static_cast<long long>(t.c0 + lc) * gridDim.y + blockIdx.y);
+            p[0] = m.n;
+            p[1] = m.mean;
+            p[2] = m.m2;
+        }
+        __threadfence();
+        __syncthreads();
+        if (!jnorm::norm_last_block(ticket + blockIdx.x, gridDim.y, &last_flag)) {
+            return;
+        }
+        if (owner) {
+            const T* p = partial + 3 * static_cast<long long>(t.c0 + lc) * gridDim.y;
+            m = NormWelford<T>{T(0), T(0), T(0)};
+            for (int q = 0; q < static_cast<int>(gridDim.y); ++q) {
+                const NormWelford<T> o{__ldcg(p + 3 * q), __ldcg(p + 3 * q + 1), __ldcg(p + 3 * q + 2)};
+                if (welford) {
+                    m = jnorm::welford_combine(m, o);
+                } else {
+                    m.mean += o.mean;
+                    m.m2 += o.m2;
+                }
+            }
+        }
+        if (t.lin() == 0) {
+            ticket[blockIdx.x] = 0u;
+        }
+    }
+    if (!owner) {
+        return;
+    }
+    const int c = t.c0 + lc;
+    if (welford) {
+        const T v = m.m2 / T(static_cast<long long>(N) * L);
+        mean[c] = m.mean;
+        var[c] = v;
+        if (rmean != nullptr) {
+            rmean[c] = (T(1) - factor) * rmean[c] + factor * m.mean;
+            rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+        }
+    } else {
+        if (dw != nullptr) {
+            dw[c] = m.m2;
+        }
+        if (db != nullptr) {
+            db[c] = m.mean;
+        }
+        if (sums != nullptr) {
+            sums[2 * c] = tab[3 * lc + 2] * m.mean;
+            sums[2 * c + 1] = tab[3 * lc + 2] * m.m2;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_apply: the elementwise pass of the column layout: mode 0 y = (x - mean)·rstd·w + b,
+// mode 1 the training dx from norm_col_stats' sums. Per-channel scalars are staged in shared
+// memory by one thread per channel.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_apply(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ mean,
+                          const T* __restrict__ var, const T* __restrict__ w, const T* __restrict__ b,
+                          const T* __restrict__ sums, T* __restrict__ out, int N, int C, int L, int tw,
+                          int rows_per_chunk, int mode, T eps) {
+    const ColTile t(N, C, L, tw);
+    T* tab = reinterpret_cast<T*>(norm_dynamic_smem);  // per channel: mean, rstd, w, b or Σg/M, Σg·x̂/M
+    const T inv_m = T(1) / T(static_cast<long long>(N) * L);
+    for (int lc = t.lin(); lc < t.channels(); lc += t.threads()) {
+        const int c = t.c0 + lc;
+        tab[4 * lc] = mean[c];
+        tab[4 * lc + 1] = rstd_of(var[c], eps);
+        tab[4 * lc + 2] = w != nullptr ? w[c] : T(1);
+        tab[4 * lc + 3] = mode == 0 ? (b != nullptr ? b[c] : T(0)) : T(0);
+    }
+    __syncthreads();
+    if (!t.active) {
+        return;
+    }
+    const int lc = threadIdx.x / L;
+    const T mu = tab[4 * lc];
+    const T rstd = tab[4 * lc + 1];
+    const T wc = tab[4 * lc + 2];
+    const T bc = tab[4 * lc + 3];
+    const T mg = mode == 0 ? T(0) : sums[2 * t.channel()] * inv_m;
+    const T mgx = mode == 0 ? T(0) : sums[2 * t.channel() + 1] * inv_m;
+    const int r0 = blockIdx.y * rows_per_chunk;
+    const int r1 = min(N, r0 + rows_per_chunk);
+    for (int n = r0 + threadIdx.y; n < r1; n += blockDim.y) {
+        const long long i = t.index(n);
+        const T xhat = (__ldg(x + i) - mu) * rstd;
+        out[i] = mode == 0 ? xhat * wc + bc : rstd * (__ldg(dy + i) * wc - mg - xhat * mgx);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// norm_col_fused: the whole forward (mode 0) or training backward (mode 1) of the column layout
+// when a tile's N rows fit in shared memory: one launch, x (or dy and x) read once.
+// Forward: cache x, per-channel two-pass mean / variance from the cache, y, BN running update.
+// Backward: cache dy and x̂, per-channel Σdy, Σdy·x̂ (-> dweight, dbias), then dx from the cache.
+// ---------------------------------------------------------------------------------------------
+template <typename T>
+__device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ w,
+                          const T* __restrict__ b, T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean,
+                          T* __restrict__ rvar, T* __restrict__ out, T* __restrict__ dw, T* __restrict__ db, int N,
+                          int C, int L, int tw, int mode, T eps, T factor, T bessel) {
+    const ColTile t(N, C, L, tw);
+    const int nt = t.threads();
+    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    T* tab = reinterpret_cast<T*>(part + nt);  // per channel: mean, rstd, w, b / Σdy, Σdy·x̂
+    T* cache = tab + 4 * t.ct;                  // [row][column] x, or dy then x̂
+    const int stride = N * tw;                  // elements of one cached array
+    const T inv_m = T(1) / T(static_cast<long long>(N) * L);
+    const int lc_own = threadIdx.x / L;
+    const int lc = t.lin();
+    const bool owner = lc < t.channels();
+    if (owner) {
+        const int c = t.c0 + lc;
+        tab[4 * lc + 2] = w != nullptr ? w[c] : T(1);
+        tab[4 * lc + 3] = b != nullptr && mode == 0 ? b[c] : T(0);
+        if (mode == 1) {
+            tab[4 * lc] = mean[c];
+            tab[4 * lc + 1] = rstd_of(var[c], eps);
+        }
+    }
+    __syncthreads();
+    // Pass 1: load, cache, per-thread sums (x; or dy and dy·x̂).
+    NormWelford<T> st{T(0), T(0), T(0)};
+    if (t.active) {
+        const T mu = mode == 1 ? tab[4 * lc_own] : T(0);
+        const T rstd = mode == 1 ? tab[4 * lc_own + 1] : T(0);
+        for (int n = threadIdx.y; n < N; n += blockDim.y) {
+            const long long i = t.index(n);
+            const int k = n * tw + threadIdx.x;
+            if (mode == 0) {
+                const T v = __ldg(x + i);
+                cache[k] = v;
+                st.mean += v;
+            } else {
+                const T d = __ldg(dy + i);
+                const T xhat = (__ldg(x + i) - mu) * rstd;
+                cache[k] = d;
+                cache[stride + k] = xhat;
+                st.mean += d;
+                st.m2 += d * xhat;
+            }
+        }
+    }
+    part[lc] = st;
+    __syncthreads();
+    if (owner) {
+        const NormWelford<T> m = col_merge(part, t, lc, false);
+        if (mode == 0) {
+            tab[4 * lc] = m.mean * inv_m;
+        } else {
+            const int c = t.c0 + lc;
+            if (dw != nullptr) {
+                dw[c] = m.m2;
+            }
+            if (db != nullptr) {
+                db[c] = m.mean;
+            }
+            // Σg/M and Σg·x̂/M with g = dy·w (w is per channel here).
+            tab[4 * lc + 3] = tab[4 * lc + 2] * m.m2 * inv_m;
+            tab[4 * lc] = tab[4 * lc + 2] * m.mean * inv_m;
+        }
+    }
+    __syncthreads();
+    if (mode == 0) {
+        // Pass 2 (forward): centred squares from the cache for the exact variance.
+        NormWelford<T> sq{T(0), T(0), T(0)};
+        if (t.active) {
+            const T mu = tab[4 * lc_own];
+            for (int n = threadIdx.y; n < N; n += blockDim.y) {
+                const T d = cache[n * tw + threadIdx.x] - mu;
+                sq.mean += d * d;
+            }
+        }
+        part[lc] = sq;
+        __syncthreads();
+        if (owner) {
+            const T v = col_merge(part, t, lc, false).mean * inv_m;
+            const int c = t.c0 + lc;
+            tab[4 * lc + 1] = rstd_of(v, eps);
+            if (mean != nullptr) {
+                mean[c] = tab[4 * lc];
+                var[c] = v;
+            }
+            if (rmean != nullptr) {
+                rmean[c] = (T(1) - factor) * rmean[c] + factor * tab[4 * lc];
+                rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+            }
+        }
+        __syncthreads();
+    }
+    if (!t.active || out == nullptr) {
+        return;
+    }
+    const T a0 = tab[4 * lc_own];
+    const T a1 = tab[4 * lc_own + 1];
+    const T wc = tab[4 * lc_own + 2];
+    const T a3 = tab[4 * lc_own + 3];
+    for (int n = threadIdx.y; n < N; n += blockDim.y) {
+        const int k = n * tw + threadIdx.x;
+        // forward: a0 = mean, a1 = rstd, a3 = bias; backward: a0 = Σg/M, a3 = Σg·x̂/M.
+        const T r = mode == 0 ? (cache[k] - a0) * a1 * wc + a3
+                : tab[4 * lc_own + 1] * (cache[k] * wc - a0 - cache[stride + k] * a3);
+        out[t.index(n)] = r;
+    }
+}
+
 }  // namespace
 
 // ---- entry points ------------------------------------------------------------------------------
@@ -712,17 +1129,18 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
         NORM_DISPATCH(T, bwd_fused, dy, x, mean, var, w, dx, dw, db, partial, ticket, g, eps, train)               \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_sums_##SUF(const T* dy, const T* x, const T* mean, const T* var,        \
-                                                   const T* w, T* sums, T* dw, T* db, T* partial,               \
+                                                   const T* w, T* sums, T* stat_partial, T* ch_partial,         \
                                                    unsigned* ticket, NORM_GEOM_PARAMS, int chunk, int vec,      \
                                                    T eps) {                                                     \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, dw, db, partial, ticket, g, chunk, eps)              \
+        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, stat_partial, ch_partial, ticket, g, chunk, eps)  \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_dx_##SUF(const T* dy, const T* x, const T* mean, const T* var,          \
-                                                 const T* w, const T* sums, T* dx, NORM_GEOM_PARAMS, int chunk, \
-                                                 int vec, T eps) {                                              \
+                                                 const T* w, const T* sums, T* dx, T* dw, T* db,                \
+                                                 const T* ch_partial, NORM_GEOM_PARAMS, int chunk, int vec,     \
+                                                 T eps, int train) {                                            \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, g, chunk, eps)                             \
+        NORM_DISPATCH(T, bwd_dx, dy, x, mean, var, w, sums, dx, dw, db, ch_partial, g, chunk, eps, train)       \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_channel_##SUF(const T* dy, const T* x, const T* mean, const T* var,     \
                                                       const T* w, T* dx, T* dw, T* db, T* partial,              \
@@ -730,6 +1148,24 @@ __device__ void bwd_channel(const T* __restrict__ dy, const T* __restrict__ x, c
                                                       int per_channel, int chunk, int table, int vec, T eps) {  \
         NORM_DISPATCH(T, bwd_channel, dy, x, mean, var, w, dx, dw, db, partial, ticket, N, C, L, G, per_channel,   \
                       chunk, table, eps)                                                                        \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_stats_##SUF(const T* x, const T* dy, const T* w, T* mean, T* var,       \
+                                                    T* rmean, T* rvar, T* dx, T* dw, T* db, T* sums,            \
+                                                    T* partial, unsigned* ticket, int N, int C, int L, int tw,  \
+                                                    int rows_per_chunk, int mode, T eps, T factor, T bessel) {  \
+        col_stats(x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, partial, ticket, N, C, L, tw,             \
+                  rows_per_chunk, mode, eps, factor, bessel);                                                   \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_apply_##SUF(const T* x, const T* dy, const T* mean, const T* var,       \
+                                                    const T* w, const T* b, const T* sums, T* out, int N,       \
+                                                    int C, int L, int tw, int rows_per_chunk, int mode, T eps) { \
+        col_apply(x, dy, mean, var, w, b, sums, out, N, C, L, tw, rows_per_chunk, mode, eps);                   \
+    }                                                                                                           \
+    extern "C" __global__ void norm_col_fused_##SUF(const T* x, const T* dy, const T* w, const T* b, T* mean,   \
+                                                    T* var, T* rmean, T* rvar, T* out, T* dw, T* db, int N,     \
+                                                    int C, int L, int tw, int mode, T eps, T factor,            \
+                                                    T bessel) {                                                 \
+        col_fused(x, dy, w, b, mean, var, rmean, rvar, out, dw, db, N, C, L, tw, mode, eps, factor, bessel);   \
     }                                                                                                           \
     extern "C" __global__ void norm_update_running_##SUF(const T* bmean, const T* bvar, T* rmean, T* rvar,      \
                                                          int channels, int instances, T factor, T bessel) {     \

@@ -190,8 +190,9 @@ struct NormGeom {
 // Each block of a statistic writes its partial, then thread 0 publishes it (fence) and takes a
 // ticket; the block that draws the last ticket merges every partial in block order and resets
 // the counter to 0 for the next launch. One atomic per block, none per element.
+// Works for 1-D and 2-D blocks: exactly one thread (0, 0, 0) takes the ticket.
 __device__ __forceinline__ bool norm_last_block(unsigned* ticket, unsigned blocks, int* flag) {
-    if (threadIdx.x == 0) {
+    if (threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0) {
         __threadfence();
         const unsigned t = atomicAdd(ticket, 1u);
         *flag = t == blocks - 1;

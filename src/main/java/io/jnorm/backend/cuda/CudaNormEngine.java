@@ -15,8 +15,8 @@ import io.jnorm.tensor.DType;
  * <pre>
  *   forwardTrain   fused: 1 (+1 running update averaged over instances, InstanceNorm)
  *                  streaming: norm_moments + norm_normalize = 2 (running updates folded in)
- *   backward       train fused: 1; train streaming: norm_bwd_sums + norm_bwd_dx (2), plus
- *                  norm_bwd_channel for per-group dweight / dbias (3); eval: norm_bwd_channel (1)
+ *   backward       fused: 1; streaming: norm_bwd_sums + norm_bwd_dx (2);
+ *                  eval with per-channel constants: norm_bwd_channel (1)
  * </pre>
  * A call that needs grid partials or tickets takes them from the backend's caching allocator and
  * releases them before returning: launches are stream-ordered, so the next owner's kernels run
@@ -85,6 +85,10 @@ final class CudaNormEngine {
         Running inKernel = running != null && perChannel ? running : null;
         double factor = running == null ? 0 : running.factor();
         double bessel = running == null ? 0 : running.bessel();
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnForward(t, layout, x, w, b, y, mean, var, eps, inKernel);
+            return;
+        }
         if (plan.forwardFits(g, t)) {
             LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
                     plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
@@ -97,7 +101,7 @@ final class CudaNormEngine {
             return;
         }
         int chunk = plan.chunk(t);
-        int chunks = plan.chunks(g.m(), t);
+        int chunks = plan.chunks(g.m(), plan.chunk(t));
         reserve(t, 3L * g.stats() * chunks, g.stats());
         LaunchConfig mcfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
                 plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
@@ -117,10 +121,14 @@ final class CudaNormEngine {
     }
 
     private void momentsLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnStats(t, layout, x, null, null, mean, var, null, null, null, null, null, false, 0, 0, 0);
+            return;
+        }
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         int chunk = plan.chunk(t);
-        int chunks = plan.chunks(g.m(), t);
+        int chunks = plan.chunks(g.m(), plan.chunk(t));
         reserve(t, 3L * g.stats() * chunks, g.stats());
         LaunchConfig cfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
                 plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
@@ -130,6 +138,10 @@ final class CudaNormEngine {
     /** y = w·(x − mean)·rstd + b with given statistics. */
     synchronized void normalize(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var,
                                 double eps, DevicePointer w, DevicePointer b, DevicePointer y) {
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
+            return;
+        }
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         normalizeLaunch(t, layout, g, CudaNormPlan.vectorWidth(g, t), x, mean, var, w, b, y, eps, null);
     }
@@ -138,7 +150,7 @@ final class CudaNormEngine {
                                  DevicePointer mean, DevicePointer var, DevicePointer w, DevicePointer b,
                                  DevicePointer y, double eps, Running running) {
         int chunk = plan.chunk(t);
-        LaunchConfig cfg = new LaunchConfig(plan.chunks(g.m(), t), CudaNormPlan.stagedGridY(g), 1,
+        LaunchConfig cfg = new LaunchConfig(plan.chunks(g.m(), plan.chunk(t)), CudaNormPlan.stagedGridY(g), 1,
                 plan.threads(Math.min(g.m(), chunk) / width), 1, 1, plan.chunkTableBytes(g, t, 2));
         ptx.normalize(t, cfg, x, mean, var, w, b, y, g, chunk, width > 1, eps,
                 running == null ? null : running.mean(), running == null ? null : running.var(), layout.c(),
@@ -158,16 +170,19 @@ final class CudaNormEngine {
     }
 
     private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
-                               DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
-                               DevicePointer dx, DevicePointer dw, DevicePointer db) {
+                                  DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                                  DevicePointer dx, DevicePointer dw, DevicePointer db) {
         CudaNormGeometry g = CudaNormGeometry.of(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
-        boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
         if (dx == null && dw == null && db == null) {
             return;
         }
-        if (!statsFromInput || dx == null) {
-            channelReduce(t, layout, dy, x, mean, var, eps, w, statsFromInput ? null : dx, dw, db);
+        if (CudaNormPlan.columnLayout(layout)) {
+            columnBackward(t, layout, dy, x, mean, var, eps, w, statsFromInput, dx, dw, db);
+            return;
+        }
+        if (!statsFromInput && layout.reduction() == NormLayout.Reduction.PER_CHANNEL) {
+            channelReduce(t, layout, dy, x, mean, var, eps, w, dx, dw, db);
             return;
         }
         if (plan.backwardFits(g, t)) {
@@ -175,25 +190,33 @@ final class CudaNormEngine {
             reserve(t, 2L * k * layout.c(), g.groups());
             LaunchConfig cfg = new LaunchConfig(1, g.groups() * k, 1, plan.threads(g.m() / width), 1, 1,
                     (int) CudaNormPlan.fusedBackwardBytes(g, t));
-            ptx.bwdFused(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, g, width > 1, eps, true);
+            ptx.bwdFused(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, g, width > 1, eps,
+                    statsFromInput);
             return;
         }
-        int chunk = plan.chunk(t);
-        int chunks = plan.chunks(g.m(), t);
+        // Streaming: a reduction pass and an elementwise pass over the same grid.
+        int chunk = plan.backwardChunk(t);
+        int chunks = plan.chunks(g.m(), chunk);
+        int gridY = CudaNormPlan.stagedGridY(g);
+        int slots = plan.backwardSlots(g, t);
         long sumsElems = 2L * g.stats();
-        reserve(t, sumsElems + 2L * g.stats() * chunks, g.stats());
-        DevicePointer sums = scratch;
-        DevicePointer partial = new DevicePointer(scratch.address() + sumsElems * t.bytes(),
-                scratch.bytes() - sumsElems * t.bytes());
+        long statPartialElems = 2L * g.stats() * chunks;
+        long chPartialElems = 2L * gridY * chunks * slots;
+        reserve(t, sumsElems + statPartialElems + chPartialElems, g.stats());
+        DevicePointer sums = slice(scratch, 0, sumsElems, t);
+        DevicePointer statPartial = slice(scratch, sumsElems, statPartialElems, t);
+        DevicePointer chPartial = slice(scratch, sumsElems + statPartialElems, chPartialElems, t);
         int threads = plan.threads(Math.min(g.m(), chunk) / width);
-        LaunchConfig cfg = new LaunchConfig(chunks, CudaNormPlan.stagedGridY(g), 1, threads, 1, 1,
-                plan.chunkTableBytes(g, t, 1));
-        ptx.bwdSums(t, cfg, dy, x, mean, var, w, sums, perChannel ? dw : null, perChannel ? db : null, partial,
-                tickets, g, chunk, width > 1, eps);
-        ptx.bwdDx(t, cfg, dy, x, mean, var, w, sums, dx, g, chunk, width > 1, eps);
-        if (!perChannel && (dw != null || db != null)) {
-            channelReduce(t, layout, dy, x, mean, var, eps, w, null, dw, db);
-        }
+        int cached = g.cg() == 1 ? 0 : 2 * chunk;
+        LaunchConfig sumsCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, (cached + 3 * slots) * t.bytes());
+        ptx.bwdSums(t, sumsCfg, dy, x, mean, var, w, sums, statPartial, chPartial, tickets, g, chunk, width > 1, eps);
+        LaunchConfig dxCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, slots * t.bytes());
+        ptx.bwdDx(t, dxCfg, dy, x, mean, var, w, sums, dx, dw, db, chPartial, g, chunk, width > 1, eps,
+                statsFromInput);
+    }
+
+    private static DevicePointer slice(DevicePointer p, long offsetElems, long elems, DType t) {
+        return new DevicePointer(p.address() + offsetElems * t.bytes(), elems * t.bytes());
     }
 
     /** dweight / dbias per channel, and the constant-statistics dx = dy·w·rstd when dx is given. */
@@ -206,13 +229,110 @@ final class CudaNormEngine {
         long m = (long) n * l;
         int width = l % CudaNormPlan.width(t) == 0 ? CudaNormPlan.width(t) : 1;
         int chunk = plan.chunk(t);
-        int chunks = plan.chunks(m, t);
+        int chunks = plan.chunks(m, plan.chunk(t));
         reserve(t, 2L * c * chunks, c);
-        boolean table = 2L * n * t.bytes() <= plan.sharedBudget();
+        boolean table = 2L * n * t.bytes() <= CudaNormPlan.TABLE_BYTES;
         LaunchConfig cfg = new LaunchConfig(chunks, Math.min(c, CudaNormPlan.MAX_GRID_Y), 1,
                 plan.threads(Math.min(m, chunk) / width), 1, 1, table ? 2 * n * t.bytes() : 0);
         ptx.bwdChannel(t, cfg, dy, x, mean, var, w, dx, dw, db, scratch, tickets, n, c, l, layout.groups(),
                 layout.reduction() == NormLayout.Reduction.PER_CHANNEL, chunk, table, width > 1, eps);
+    }
+
+    // ---- column layout: per-channel statistics of channels shorter than a warp ----------------
+
+    private void columnForward(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
+                               DevicePointer y, DevicePointer mean, DevicePointer var, double eps, Running running) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        double factor = running == null ? 0 : running.factor();
+        double bessel = running == null ? 0 : running.bessel();
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, false);
+        if (bytes <= plan.sharedBudget()) {
+            LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
+            ptx.colFused(t, cfg, x, null, w, b, mean, var, running == null ? null : running.mean(),
+                    running == null ? null : running.var(), y, null, null, n, c, l, f.tileCols(),
+                    CudaNormPtx.COL_FORWARD, eps, factor, bessel);
+            return;
+        }
+        columnStats(t, layout, x, null, null, mean, var, running == null ? null : running.mean(),
+                running == null ? null : running.var(), null, null, null, false, eps, factor, bessel);
+        columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
+    }
+
+    private void columnBackward(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
+                                DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
+                                DevicePointer dx, DevicePointer dw, DevicePointer db) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        if (!statsFromInput) {
+            // constants: dx = dy·w·rstd written by the reduction pass itself
+            columnStats(t, layout, x, dy, w, mean, var, null, null, dx, dw, db, true, eps, 0, 0);
+            return;
+        }
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, true);
+        if (bytes <= plan.sharedBudget()) {
+            LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
+            ptx.colFused(t, cfg, x, dy, w, null, mean, var, null, null, dx, dw, db, n, c, l, f.tileCols(),
+                    CudaNormPtx.COL_BACKWARD, eps, 0, 0);
+            return;
+        }
+        DevicePointer sums = allocator.allocate(2L * c * t.bytes());
+        try {
+            columnStats(t, layout, x, dy, w, mean, var, null, null, null, dw, db, sums, eps);
+            if (dx != null) {
+                columnApply(t, layout, x, dy, mean, var, w, null, sums, dx, CudaNormPtx.COL_BACKWARD, eps);
+            }
+        } finally {
+            // stream-ordered: the next owner's kernels run after these
+            allocator.release(sums);
+        }
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, boolean backward, double eps,
+                             double factor, double bessel) {
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, null, backward, eps, factor, bessel);
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums, double eps) {
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, true, eps, 0, 0);
+    }
+
+    private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
+                             DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
+                             DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums,
+                             boolean backward, double eps, double factor, double bessel) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        int tiles = s.tiles(c, l);
+        int chunks = s.chunks(n);
+        reserve(t, 3L * c * chunks, tiles);
+        int bytes = (s.threads() * 3 + 3 * (s.tileCols() / l)) * t.bytes();
+        LaunchConfig cfg = new LaunchConfig(tiles, chunks, 1, s.tileCols(), s.rowThreads(), 1, bytes);
+        ptx.colStats(t, cfg, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, scratch, tickets, n, c, l,
+                s.tileCols(), s.rowsPerChunk(), backward ? CudaNormPtx.COL_BACKWARD : CudaNormPtx.COL_FORWARD, eps,
+                factor, bessel);
+    }
+
+    private void columnApply(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer mean,
+                             DevicePointer var, DevicePointer w, DevicePointer b, DevicePointer sums,
+                             DevicePointer out, int mode, double eps) {
+        int n = layout.n();
+        int c = layout.c();
+        int l = layout.l();
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        LaunchConfig cfg = new LaunchConfig(s.tiles(c, l), s.chunks(n), 1, s.tileCols(), s.rowThreads(), 1,
+                4 * (s.tileCols() / l) * t.bytes());
+        ptx.colApply(t, cfg, x, dy, mean, var, w, b, sums, out, n, c, l, s.tileCols(), s.rowsPerChunk(), mode, eps);
     }
 
     /** The running update alone: {@code instances} blocks of {@code channels} statistics averaged. */

@@ -15,13 +15,18 @@ import io.jnorm.tensor.DType;
  *   <li>A block stages the weights of its channels once, so all statistics a block visits must
  *       share channels: the y-grid is {@code groups·k} and a block strides by it. k trades
  *       parallelism against re-reading the weights (and, in backward, per-block dweight partials):
- *       k ≤ statsPerGroup·L/16 keeps that extra traffic under about 1/8 of a tensor.</li>
+ *       k ≤ statsPerGroup·L/32 keeps that extra traffic under about 1/16 of a tensor.</li>
  *   <li>Streaming kernels give each block a chunk of 4 vectors per thread of 256 threads: enough
  *       bytes in flight per block, and a chunk's weight table (≤ chunk/L + 2 channels) always
  *       fits in shared memory.</li>
  * </ul>
  */
 record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
+    /**
+     * Largest per-channel table of (mean, rstd) per sample that norm_bwd_channel stages in shared
+     * memory; larger batches read the statistics per vector instead.
+     */
+    static final int TABLE_BYTES = 16 * 1024;
     /** CUDA's limit on gridDim.y. */
     static final int MAX_GRID_Y = 65535;
 
@@ -74,7 +79,7 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
 
     /** Blocks per group of channels (k): see the class comment. */
     static int blocksPerGroup(CudaNormGeometry g) {
-        long k = (long) g.statsPerGroup() * g.l() / 16;
+        long k = (long) g.statsPerGroup() * g.l() / 32;
         k = Math.max(1, Math.min(k, g.statsPerGroup()));
         k = Math.min(k, Math.max(1, MAX_GRID_Y / g.groups()));
         return (int) k;
@@ -101,14 +106,75 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
         return maxThreads * vectorsPerThread * width(t);
     }
 
-    /** Streaming blocks per statistic of {@code m} elements. */
-    int chunks(long m, DType t) {
-        return (int) ((m + chunk(t) - 1) / chunk(t));
+    /**
+     * Elements of one statistic per streaming backward block: half the forward chunk, so the
+     * chunk's dy and x̂ (cached for per-channel sums) and three channel tables fit in shared memory.
+     */
+    int backwardChunk(DType t) {
+        return Math.max(32 * width(t), chunk(t) / 2) / width(t) * width(t);
+    }
+
+    /** Per-channel slots of a streaming backward block: the channels its chunk can touch. */
+    int backwardSlots(CudaNormGeometry g, DType t) {
+        return g.cg() == 1 ? 1 : backwardChunk(t) / g.l() + 2;
+    }
+
+    /** Streaming blocks per statistic of {@code m} elements, {@code chunk} each. */
+    int chunks(long m, int chunk) {
+        return (int) ((m + chunk - 1) / chunk);
     }
 
     /** Bytes of the weight (and bias) table of a streaming block: its chunk's channels. */
     int chunkTableBytes(CudaNormGeometry g, DType t, int tables) {
         int entries = g.cg() == 1 ? 1 : chunk(t) / g.l() + 2;
         return tables * entries * t.bytes();
+    }
+
+    // ---- column layout (per-channel statistics of short channels) ----------------------------
+
+    /** Channels shorter than a warp read as [N rows, C·L columns] (norm_col_* kernels). */
+    static boolean columnLayout(io.jnorm.backend.NormLayout layout) {
+        return layout.reduction() == io.jnorm.backend.NormLayout.Reduction.PER_CHANNEL && layout.l() < 32;
+    }
+
+    /**
+     * One column-kernel launch shape.
+     *
+     * @param tileCols     columns per block (whole channels: a multiple of L)
+     * @param rowThreads   blockDim.y
+     * @param rowsPerChunk rows per block (gridDim.y = ceil(N / rowsPerChunk))
+     */
+    record ColumnShape(int tileCols, int rowThreads, int rowsPerChunk) {
+        int tiles(int c, int l) {
+            int perTile = tileCols / l;
+            return (c + perTile - 1) / perTile;
+        }
+
+        int chunks(int n) {
+            return (n + rowsPerChunk - 1) / rowsPerChunk;
+        }
+
+        int threads() {
+            return tileCols * rowThreads;
+        }
+    }
+
+    /** Fused column kernels: 32-column tiles (one full row slice per warp), all rows in one block. */
+    ColumnShape columnFused(int n, int l) {
+        int tile = l * Math.max(1, 32 / l);
+        return new ColumnShape(tile, Math.max(1, Math.min(maxThreads, 256) / tile), n);
+    }
+
+    /** Streaming column kernels: about half a block of columns, two or more row threads, 4·vectorsPerThread rows each. */
+    ColumnShape columnStreaming(int l) {
+        int tile = l * Math.max(1, maxThreads / 2 / l);
+        int ry = Math.max(1, maxThreads / tile);
+        return new ColumnShape(tile, ry, ry * 4 * vectorsPerThread);
+    }
+
+    /** Dynamic shared memory of norm_col_fused: per-thread partials, channel table, cached rows. */
+    static long columnFusedBytes(ColumnShape s, int n, int l, DType t, boolean backward) {
+        long cached = (long) n * s.tileCols() * (backward ? 2 : 1);
+        return ((long) s.threads() * 3 + 4L * (s.tileCols() / l) + cached) * t.bytes();
     }
 }

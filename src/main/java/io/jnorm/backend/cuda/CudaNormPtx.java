@@ -39,6 +39,9 @@ final class CudaNormPtx {
     private final KernelHandle[] bwdDx;
     private final KernelHandle[] bwdChannel;
     private final KernelHandle[] updateRunning;
+    private final KernelHandle[] colStats;
+    private final KernelHandle[] colApply;
+    private final KernelHandle[] colFused;
     private final List<Launch> launched = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean recording;
 
@@ -48,10 +51,13 @@ final class CudaNormPtx {
         moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT"));
         normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
         bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
-        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPPP" + GEOM + "II" + "T"));
-        bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPP" + GEOM + "II" + "T"));
+        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPP" + GEOM + "II" + "T"));
+        bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPPPPP" + GEOM + "II" + "T" + "I"));
         bwdChannel = m.perDType(MODULE, "norm_bwd_channel", params("PPPPPPPPPP" + "IIIII" + "III" + "T"));
         updateRunning = m.perDType(MODULE, "norm_update_running", params("PPPP" + "II" + "TT"));
+        colStats = m.perDType(MODULE, "norm_col_stats", params("PPPPPPPPPPPPP" + "IIIIII" + "TTT"));
+        colApply = m.perDType(MODULE, "norm_col_apply", params("PPPPPPPP" + "IIIIII" + "T"));
+        colFused = m.perDType(MODULE, "norm_col_fused", params("PPPPPPPPPPP" + "IIIII" + "TTT"));
     }
 
     /** The eight ints of a NormGeom. */
@@ -142,18 +148,19 @@ final class CudaNormPtx {
     }
 
     void bwdSums(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
-                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer dw, DevicePointer db,
-                 DevicePointer partial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
+                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer statPartial,
+                 DevicePointer chPartial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
                  double eps) {
-        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dw, db, partial, ticket), g).i32(chunk).i32(vec ? 1 : 0);
+        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, statPartial, chPartial, ticket), g).i32(chunk)
+                .i32(vec ? 1 : 0);
         launch(bwdSums, t, cfg, real(a, t, eps));
     }
 
     void bwdDx(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean, DevicePointer var,
-               DevicePointer w, DevicePointer sums, DevicePointer dx, CudaNormGeometry g, int chunk, boolean vec,
-               double eps) {
-        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dx), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(bwdDx, t, cfg, real(a, t, eps));
+               DevicePointer w, DevicePointer sums, DevicePointer dx, DevicePointer dw, DevicePointer db,
+               DevicePointer chPartial, CudaNormGeometry g, int chunk, boolean vec, double eps, boolean train) {
+        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dx, dw, db, chPartial), g).i32(chunk).i32(vec ? 1 : 0);
+        launch(bwdDx, t, cfg, real(a, t, eps).i32(train ? 1 : 0));
     }
 
     void bwdChannel(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
@@ -169,6 +176,36 @@ final class CudaNormPtx {
                        DevicePointer rvar, int channels, int instances, double factor, double bessel) {
         KernelArgs a = ptrs(bmean, bvar, rmean, rvar).i32(channels).i32(instances);
         launch(updateRunning, t, cfg, real(real(a, t, factor), t, bessel));
+    }
+
+    /** Mode of the column kernels. */
+    static final int COL_FORWARD = 0;
+    static final int COL_BACKWARD = 1;
+
+    void colStats(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer w, DevicePointer mean,
+                  DevicePointer var, DevicePointer rmean, DevicePointer rvar, DevicePointer dx, DevicePointer dw,
+                  DevicePointer db, DevicePointer sums, DevicePointer partial, DevicePointer ticket, int n, int c,
+                  int l, int tileCols, int rowsPerChunk, int mode, double eps, double factor, double bessel) {
+        KernelArgs a = ptrs(x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, partial, ticket).i32(n).i32(c).i32(l)
+                .i32(tileCols).i32(rowsPerChunk).i32(mode);
+        launch(colStats, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
+    }
+
+    void colApply(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer mean, DevicePointer var,
+                  DevicePointer w, DevicePointer b, DevicePointer sums, DevicePointer out, int n, int c, int l,
+                  int tileCols, int rowsPerChunk, int mode, double eps) {
+        KernelArgs a = ptrs(x, dy, mean, var, w, b, sums, out).i32(n).i32(c).i32(l).i32(tileCols).i32(rowsPerChunk)
+                .i32(mode);
+        launch(colApply, t, cfg, real(a, t, eps));
+    }
+
+    void colFused(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer w, DevicePointer b,
+                  DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar, DevicePointer out,
+                  DevicePointer dw, DevicePointer db, int n, int c, int l, int tileCols, int mode, double eps,
+                  double factor, double bessel) {
+        KernelArgs a = ptrs(x, dy, w, b, mean, var, rmean, rvar, out, dw, db).i32(n).i32(c).i32(l).i32(tileCols)
+                .i32(mode);
+        launch(colFused, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
     }
 
     private static KernelArgs ptrs2(KernelArgs a, DevicePointer p, DevicePointer q) {

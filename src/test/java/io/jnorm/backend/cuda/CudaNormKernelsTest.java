@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (statistics fit on chip: fused kernels) and a shrunken one (no shared-memory budget, 32-thread
  * blocks, one vector per thread) that sends the same small tensors down the streaming kernels
  * with several blocks per statistic, so the grid-level ticket merges run too. Each call also
- * checks which kernels ran, i.e. the launches per op.
+ * checks which kernels ran, i.e. the launches per op. Per-channel layouts with channels shorter
+ * than a warp take the column kernels (norm_col_*), the others the statistic-geometry kernels.
  */
 class CudaNormKernelsTest {
     private static final String MODULE = "norm";
@@ -66,10 +67,13 @@ class CudaNormKernelsTest {
     /** name, N, C, L, G, per-channel, affine, running statistics. */
     static Stream<Arguments> layouts() {
         Object[][] rows = {
-            {"bn L=9 (scalar path)", 2, 4, 9, 1, true, true, true},
-            {"bn L=16 (vector path)", 2, 3, 16, 1, true, true, true},
-            {"bn N=1", 1, 3, 5, 1, true, false, true},
-            {"bn1d L=1", 5, 3, 1, 1, true, true, true},
+            {"bn L=40 (scalar path)", 2, 4, 40, 1, true, true, true},
+            {"bn L=64 (vector path)", 2, 3, 64, 1, true, true, true},
+            {"bn N=1 L=36", 1, 3, 36, 1, true, false, true},
+            {"bn columns L=9", 2, 4, 9, 1, true, true, true},
+            {"bn columns N=1", 1, 3, 5, 1, true, false, true},
+            {"bn columns L=3, 2 tiles, row chunks", 30, 7, 3, 1, true, true, true},
+            {"bn1d columns L=1, row chunks", 20, 3, 1, 1, true, true, true},
             {"gn", 2, 6, 9, 3, false, true, false},
             {"gn vector path, no affine", 2, 8, 16, 4, false, false, false},
             {"gn L=40 (warp per channel)", 2, 4, 40, 2, false, true, false},
@@ -98,11 +102,13 @@ class CudaNormKernelsTest {
     @MethodSource("layouts")
     @CoversKernels(module = MODULE, value = {"norm_fwd_fused_f32", "norm_fwd_fused_f64", "norm_moments_f32",
         "norm_moments_f64", "norm_normalize_f32", "norm_normalize_f64", "norm_update_running_f32",
-        "norm_update_running_f64"})
+        "norm_update_running_f64", "norm_col_fused_f32", "norm_col_fused_f64", "norm_col_stats_f32",
+        "norm_col_stats_f64", "norm_col_apply_f32", "norm_col_apply_f64"})
     void forwardTrainMatchesTheSpec(String name, int n, int c, int l, int g, boolean perChannel, boolean affine,
                                     boolean running, DType t, Path path) {
         Case k = new Case(t, n, c, l, g, perChannel, affine, 1);
         CudaNormEngine e = path == Path.FUSED ? fused : streaming;
+        e.ptx().drainLaunched();
         DevicePointer y = alloc(t, k.numel());
         DevicePointer mean = alloc(t, k.ref.stats());
         DevicePointer var = alloc(t, k.ref.stats());
@@ -121,8 +127,10 @@ class CudaNormKernelsTest {
         assertClose(name + " mean", t, m, mom[0], download(t, mean, k.ref.stats()));
         assertClose(name + " var", t, m, mom[1], download(t, var, k.ref.stats()));
         assertClose(name + " y", t, m, k.ref.normalize(k.x, mom[0], mom[1], 1e-5, k.w, k.b), download(t, y, k.numel()));
-        List<String> expected = new ArrayList<>(path == Path.FUSED ? List.of("norm_fwd_fused")
-                : List.of("norm_moments", "norm_normalize"));
+        boolean columns = perChannel && l < 32;
+        List<String> expected = new ArrayList<>(columns
+                ? (path == Path.FUSED ? List.of("norm_col_fused") : List.of("norm_col_stats", "norm_col_apply"))
+                : path == Path.FUSED ? List.of("norm_fwd_fused") : List.of("norm_moments", "norm_normalize"));
         if (running && !perChannel && path == Path.FUSED) {
             expected.add("norm_update_running");
         }
@@ -136,12 +144,12 @@ class CudaNormKernelsTest {
 
         // moments and normalize on their own (the NormKernels calls the layers do not fuse)
         e.moments(t, k.layout, k.devX, mean, var);
-        assertLaunched(e, t, List.of("norm_moments"));
+        assertLaunched(e, t, List.of(columns ? "norm_col_stats" : "norm_moments"));
         assertClose(name + " moments().var", t, m, mom[1], download(t, var, k.ref.stats()));
         DevicePointer fixedMean = upload(t, values(k.ref.stats(), 13, 0, 1));
         DevicePointer fixedVar = upload(t, values(k.ref.stats(), 14, 1, 0.5));
         e.normalize(t, k.layout, k.devX, fixedMean, fixedVar, 1e-3, k.devW, k.devB, y);
-        assertLaunched(e, t, List.of("norm_normalize"));
+        assertLaunched(e, t, List.of(columns ? "norm_col_apply" : "norm_normalize"));
         assertClose(name + " normalize()", t, m, k.ref.normalize(k.x, download(t, fixedMean, k.ref.stats()),
                 download(t, fixedVar, k.ref.stats()), 1e-3, k.w, k.b), download(t, y, k.numel()));
     }
@@ -149,11 +157,14 @@ class CudaNormKernelsTest {
     @ParameterizedTest(name = "{0} {8} {9}")
     @MethodSource("layouts")
     @CoversKernels(module = MODULE, value = {"norm_bwd_fused_f32", "norm_bwd_fused_f64", "norm_bwd_sums_f32",
-        "norm_bwd_sums_f64", "norm_bwd_dx_f32", "norm_bwd_dx_f64", "norm_bwd_channel_f32", "norm_bwd_channel_f64"})
+        "norm_bwd_sums_f64", "norm_bwd_dx_f32", "norm_bwd_dx_f64", "norm_bwd_channel_f32", "norm_bwd_channel_f64",
+        "norm_col_fused_f32", "norm_col_fused_f64", "norm_col_stats_f32", "norm_col_stats_f64", "norm_col_apply_f32",
+        "norm_col_apply_f64"})
     void backwardMatchesTheSpec(String name, int n, int c, int l, int g, boolean perChannel, boolean affine,
                                 boolean running, DType t, Path path) {
         Case k = new Case(t, n, c, l, g, perChannel, affine, 2);
         CudaNormEngine e = path == Path.FUSED ? fused : streaming;
+        e.ptx().drainLaunched();
         double[] dyv = values(k.numel(), 21, 0, 1);
         DevicePointer dy = upload(t, dyv);
         double[][] mom = k.ref.moments(k.x);
@@ -172,18 +183,29 @@ class CudaNormKernelsTest {
         assertClose(name + " dx", t, m, ref[0], download(t, dx, k.numel()));
         assertClose(name + " dweight", t, (long) n * l, ref[1], download(t, dw, c));
         assertClose(name + " dbias", t, (long) n * l, ref[2], download(t, db, c));
-        List<String> expected = path == Path.FUSED ? List.of("norm_bwd_fused")
-                : perChannel ? List.of("norm_bwd_sums", "norm_bwd_dx")
-                : List.of("norm_bwd_sums", "norm_bwd_dx", "norm_bwd_channel");
+        boolean columns = perChannel && l < 32;
+        List<String> expected = columns
+                ? (path == Path.FUSED ? List.of("norm_col_fused") : List.of("norm_col_stats", "norm_col_apply"))
+                : path == Path.FUSED ? List.of("norm_bwd_fused") : List.of("norm_bwd_sums", "norm_bwd_dx");
         assertLaunched(e, t, expected);
 
         // dx only (no affine gradients), then affine gradients only
         e.backward(t, k.layout, dy, k.devX, mean, var, 1e-5, k.devW, true, dx, null, null);
         assertClose(name + " dx alone", t, m, ref[0], download(t, dx, k.numel()));
-        assertLaunched(e, t, path == Path.FUSED ? List.of("norm_bwd_fused") : List.of("norm_bwd_sums", "norm_bwd_dx"));
+        assertLaunched(e, t, expected);
         e.backward(t, k.layout, dy, k.devX, mean, var, 1e-5, k.devW, true, null, dw, db);
         assertClose(name + " dweight alone", t, (long) n * l, ref[1], download(t, dw, c));
-        assertLaunched(e, t, List.of("norm_bwd_channel"));
+        assertClose(name + " dbias alone", t, (long) n * l, ref[2], download(t, db, c));
+        assertLaunched(e, t, columns && path == Path.STREAMING ? List.of("norm_col_stats") : expected);
+
+        if (!perChannel) {
+            // constants under the per-group layout (not used by the layers, allowed by NormKernels)
+            e.backward(t, k.layout, dy, k.devX, mean, var, 1e-5, k.devW, false, dx, dw, db);
+            double[][] constant = k.ref.backward(dyv, k.x, meanT, varT, 1e-5, k.w, false);
+            assertClose(name + " per-group constant dx", t, m, constant[0], download(t, dx, k.numel()));
+            assertClose(name + " per-group constant dweight", t, (long) n * l, constant[1], download(t, dw, c));
+            assertLaunched(e, t, expected);
+        }
 
         // eval: constant per-channel statistics (running mean / var), one launch
         NormLayout evalLayout = NormLayout.perChannel(n, c, l);
@@ -195,7 +217,7 @@ class CudaNormKernelsTest {
         assertClose(name + " eval dx", t, (long) n * l, evalGrads[0], download(t, dx, k.numel()));
         assertClose(name + " eval dweight", t, (long) n * l, evalGrads[1], download(t, dw, c));
         assertClose(name + " eval dbias", t, (long) n * l, evalGrads[2], download(t, db, c));
-        assertLaunched(e, t, List.of("norm_bwd_channel"));
+        assertLaunched(e, t, List.of(l < 32 ? "norm_col_stats" : "norm_bwd_channel"));
     }
 
     // ---- helpers ------------------------------------------------------------------------------
