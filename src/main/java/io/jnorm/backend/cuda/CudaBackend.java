@@ -15,6 +15,7 @@ import io.jnorm.backend.ShapeKernels;
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.backend.UnifiedBatchNormKernels;
 import io.jnorm.backend.WeightStandardizationKernels;
+import io.jnorm.backend.cpu.CpuBackend;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuAvailability;
 import io.jnorm.gpu.GpuDriver;
@@ -58,7 +59,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaElementwise elementwise;
     private final CudaReductions reductions;
     private final CudaShapes shapes;
-    private final io.jnorm.backend.cpu.CpuBackend cpu = new io.jnorm.backend.cpu.CpuBackend();
     private final LinalgKernels linalg;
     private final ConvKernels conv;
     private final PoolKernels pool;
@@ -86,6 +86,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
+        // The reference families the host fallbacks run (stateless, so a private instance is fine).
+        CpuBackend cpu = new CpuBackend();
         this.linalg = HostFallback.of(LinalgKernels.class, "linalg", cpu.linalg(), this);
         this.conv = HostFallback.of(ConvKernels.class, "conv", cpu.conv(), this);
         this.pool = HostFallback.of(PoolKernels.class, "pool", cpu.pool(), this);

@@ -6,6 +6,7 @@ import io.jnorm.backend.BinaryOp;
 import io.jnorm.backend.ElementwiseKernels;
 import io.jnorm.backend.UnaryOp;
 import io.jnorm.gpu.DevicePointer;
+import io.jnorm.gpu.LaunchConfig;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Tensor;
 
@@ -23,7 +24,7 @@ final class CudaElementwise implements ElementwiseKernels {
     }
 
     /** Grid for a vectorized kernel: one thread per 16-byte vector. */
-    private io.jnorm.gpu.LaunchConfig vectorGrid(long n, DType t) {
+    private LaunchConfig vectorGrid(long n, DType t) {
         int width = 16 / t.bytes();
         return modules.grid1d((n + width - 1) / width);
     }

@@ -88,6 +88,10 @@ final class HostFallback implements InvocationHandler {
                     backend.upload(pairs.get(i)[0], after);
                 }
             }
+            if (result instanceof Tensor t && t.device().equals(Device.CPU)) {
+                // A family method that returns a tensor returns it on the caller's device.
+                return scope.keep(Tensor.fromDoubles(t.toDoubleArray(), t.shape(), t.dtype(), backend.device()));
+            }
             return result;
         }
     }

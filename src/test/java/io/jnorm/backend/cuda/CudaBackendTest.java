@@ -129,6 +129,22 @@ class CudaBackendTest {
     }
 
     @Test
+    void theSanitizerCatchesAnOverrunPastATensorsLastElement() {
+        assumeTrue(backend().driver() instanceof PtxEmulator emu && emu.options().sanitizer(), "needs the sanitizer");
+        try (Scope s = Scope.open()) {
+            Tensor x = gpu(cpuRandn(9, DType.F32, 5));
+            Tensor y = Tensor.zeros(x.shape(), DType.F32, x.device());
+            ElementwisePtx ptx = new ElementwisePtx(new PtxModules(backend().driver(), new LaunchLog()));
+            // n = 6 on 5-element tensors: the scalar tail reads one float past the end, which the
+            // exact size classes of a sanitized emulator leave outside the allocation.
+            io.jnorm.gpu.GpuException e = assertThrows(io.jnorm.gpu.GpuException.class, () -> ptx.unary(DType.F32,
+                    io.jnorm.gpu.LaunchConfig.of1d(1, 32), 0, 6, CudaBuffer.ptr(x), CudaBuffer.ptr(y)));
+            assertEquals("EMU_OUT_OF_BOUNDS", e.status(), e.getMessage());
+            assertTrue(e.getMessage().contains("ew_unary_f32"), e.getMessage());
+        }
+    }
+
+    @Test
     void aLauncherThatDisagreesWithThePtxFailsAtLoadNamingTheKernel() {
         PtxModules m = new PtxModules(backend().driver(), new LaunchLog());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.kernel("elementwise", "ew_unary_f32",

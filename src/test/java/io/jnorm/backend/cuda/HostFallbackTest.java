@@ -29,6 +29,9 @@ class HostFallbackTest {
         void update(Tensor x, double factor, Stats stats, Tensor[] extras, Tensor optional, Tensor out);
 
         void fail(Tensor x);
+
+        /** A new tensor: 2 * x. */
+        Tensor twice(Tensor x);
     }
 
     /** A reference implementation written against CpuBuffer, as the CPU backend's families are. */
@@ -58,6 +61,15 @@ class HostFallbackTest {
         }
 
         @Override
+        public Tensor twice(Tensor x) {
+            double[] v = CpuBuffer.read(x);
+            for (int i = 0; i < v.length; i++) {
+                v[i] *= 2;
+            }
+            return Tensor.fromDoubles(v, x.shape(), x.dtype(), x.device());
+        }
+
+        @Override
         public void fail(Tensor x) {
             throw new IllegalArgumentException("fail: bad x " + x.shape());
         }
@@ -82,6 +94,16 @@ class HostFallbackTest {
             assertArrayEquals(new double[] {1, 2, 3}, x.toDoubleArray(), "input");
             assertNull(ref.lastOptional, "null stays null");
             assertEquals(before + 1, backend().launchLog().fallbackCounts().get("stats.update"));
+        }
+    }
+
+    @Test
+    void aReturnedTensorComesBackOnTheDeviceAndOutlivesTheCall() {
+        StatsFamily f = HostFallback.of(StatsFamily.class, "stats", new CpuStatsFamily(), backend());
+        try (Scope s = Scope.open()) {
+            Tensor y = f.twice(gpu(cpu(new double[] {1, -2}, DType.F64, 2)));
+            assertEquals(backend().device(), y.device());
+            assertArrayEquals(new double[] {2, -4}, y.toDoubleArray());
         }
     }
 
