@@ -209,7 +209,8 @@ final class CudaNormEngine {
         int threads = plan.threads(Math.min(g.m(), chunk) / width);
         int cached = g.cg() == 1 ? 0 : 2 * chunk;
         LaunchConfig sumsCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, (cached + 3 * slots) * t.bytes());
-        ptx.bwdSums(t, sumsCfg, dy, x, mean, var, w, sums, statPartial, chPartial, tickets, g, chunk, width > 1, eps);
+        ptx.bwdSums(t, sumsCfg, dy, x, mean, var, w, sums, dw, db, statPartial, chPartial, tickets, g, chunk, width > 1,
+                eps);
         LaunchConfig dxCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, slots * t.bytes());
         ptx.bwdDx(t, dxCfg, dy, x, mean, var, w, sums, dx, dw, db, chPartial, g, chunk, width > 1, eps,
                 statsFromInput);
@@ -247,7 +248,7 @@ final class CudaNormEngine {
         int l = layout.l();
         double factor = running == null ? 0 : running.factor();
         double bessel = running == null ? 0 : running.bessel();
-        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, c, l);
         long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, false);
         if (bytes <= plan.sharedBudget()) {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
@@ -272,7 +273,7 @@ final class CudaNormEngine {
             columnStats(t, layout, x, dy, w, mean, var, null, null, dx, dw, db, true, eps, 0, 0);
             return;
         }
-        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, c, l);
         long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, true);
         if (bytes <= plan.sharedBudget()) {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
@@ -312,7 +313,7 @@ final class CudaNormEngine {
         int n = layout.n();
         int c = layout.c();
         int l = layout.l();
-        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(c, l);
         int tiles = s.tiles(c, l);
         int chunks = s.chunks(n);
         reserve(t, 3L * c * chunks, tiles);
@@ -329,7 +330,7 @@ final class CudaNormEngine {
         int n = layout.n();
         int c = layout.c();
         int l = layout.l();
-        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(c, l);
         LaunchConfig cfg = new LaunchConfig(s.tiles(c, l), s.chunks(n), 1, s.tileCols(), s.rowThreads(), 1,
                 4 * (s.tileCols() / l) * t.bytes());
         ptx.colApply(t, cfg, x, dy, mean, var, w, b, sums, out, n, c, l, s.tileCols(), s.rowsPerChunk(), mode, eps);

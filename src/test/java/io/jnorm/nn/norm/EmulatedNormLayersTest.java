@@ -43,11 +43,13 @@ class EmulatedNormLayersTest {
     /** kind, input shape, groups / normalized dims, train steps. */
     static Stream<Arguments> layers() {
         Object[][] rows = {
-            {"bn2d", new int[] {2, 4, 5, 5}, 0, 3},
+            {"bn2d (column kernels)", new int[] {2, 4, 5, 5}, 0, 3},
+            {"bn2d 6x6 (statistic kernels)", new int[] {2, 3, 6, 6}, 0, 2},
             {"bn2d N=1", new int[] {1, 3, 4, 4}, 0, 2},
             {"bn2d H·W=1", new int[] {4, 3, 1, 1}, 0, 2},
             {"bn2d multi-block (streaming)", new int[] {2, 2, 80, 80}, 0, 1},
             {"bn1d", new int[] {6, 5}, 0, 2},
+            {"bn1d multi-block (streaming)", new int[] {600, 70}, 0, 1},
             {"gn", new int[] {2, 6, 3, 3}, 3, 2},
             {"gn multi-block (streaming)", new int[] {1, 4, 64, 64}, 1, 1},
             {"ln", new int[] {3, 4, 8}, 1, 2},
@@ -127,7 +129,11 @@ class EmulatedNormLayersTest {
             }
         }
         Map<String, Long> ran = diff(before, normLaunches(backend));
-        String forward = kind.contains("streaming") ? "norm_moments_" : "norm_fwd_fused_";
+        long spatial = Shape.of(shape).numel() / shape[0] / shape[1];
+        boolean columns = kind.startsWith("bn") && spatial < 32;  // short channels: column kernels
+        boolean streaming = kind.contains("streaming");
+        String forward = columns ? (streaming ? "norm_col_stats_" : "norm_col_fused_")
+                : streaming ? "norm_moments_" : "norm_fwd_fused_";
         assertTrue(ran.keySet().stream().anyMatch(k -> k.startsWith(forward)),
                 kind + ": expected " + forward + "* to run, ran " + ran);
         assertTrue(ran.keySet().stream().allMatch(k -> k.endsWith("_" + t.suffix())), kind + ": dtype of kernels " + ran);
