@@ -5,11 +5,11 @@
 // io.jnorm.backend.cuda.CudaUnifiedBatchNorm (its typed launchers mirror these entries); the CPU
 // reference with the same names is CpuUnifiedBatchNorm.
 //
-//   ubn_cosine              the gate's mean pairwise cosine of up to 16 samples, on the device:
-//                           the Gram matrix of the samples (136 dot products) in one pass over
-//                           their n·F values, feature tiles staged in shared memory; blocks split
-//                           the features and the last block (ticket) merges the partial Gram
-//                           matrices in block order and writes c in double.
+//   ubn_cosine              the gate's mean pairwise cosine of the first n samples (16 by
+//                           default), on the device: their Gram matrix in 16 × 16 blocks, feature
+//                           tiles staged in shared memory (one pass over x for n ≤ 16); blocks split
+//                           the features and the block pairs, and the last block (ticket) merges
+//                           the partial Gram matrices in block order and writes c in double.
 //   ubn_center              one block per instance (n, c): the plane's mean a and xc = x + w_c·a.
 //   ubn_calibrate           one block per instance: b = mean(x̂), s = sigmoid(w_s·b + b_s), the
 //                           depthwise conv z = K ⋆ x̂ + bias from the plane cached in shared
@@ -33,9 +33,10 @@ extern __shared__ __align__(16) unsigned char ubn_dynamic_smem[];
 
 namespace {
 
-constexpr int kCosSamples = 16;
-constexpr int kCosPairs = kCosSamples * (kCosSamples + 1) / 2;
-constexpr int kCosTile = 128;
+// The Gram matrix is computed in 16 × 16 sample blocks: one thread per entry of a block pair.
+constexpr int kCosBlock = 16;
+constexpr int kCosEntries = kCosBlock * kCosBlock;
+constexpr int kCosTile = 64;
 // torch.nn.functional.cosine_similarity's eps, applied to each norm separately.
 constexpr double kCosEps = 1e-8;
 
@@ -51,80 +52,108 @@ __device__ __forceinline__ void pair_of(int p, int n, int& i, int& j) {
     j = i + p;
 }
 
+// Stages rows [first, first + 16) of the samples, features [f0, f0 + kCosTile), as doubles.
+template <typename T>
+__device__ __forceinline__ void cos_stage(const T* __restrict__ x, int n, int F, int first, long long f0,
+                                          double (*tile)[kCosTile + 1]) {
+    for (int q = threadIdx.x; q < kCosBlock * kCosTile; q += blockDim.x) {
+        const int r = q / kCosTile;
+        const int k = q - r * kCosTile;
+        const int i = first + r;
+        const long long f = f0 + k;
+        tile[r][k] = i < n && f < F ? static_cast<double>(x[static_cast<long long>(i) * F + f]) : 0.0;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ubn_cosine: c = (Σ_ij S_ij − n)/(n(n − 1)) with S_ij = G_ij/(max(|F_i|, eps)·max(|F_j|, eps)),
-// G the Gram matrix of the first n ≤ 16 samples (flattened over C·H·W = F); c = 1 for n = 1.
-// Parallelizes over feature tiles (grid.x, blocks loop over tiles): a block stages an n × 128
-// tile (coalesced rows), then thread p < n(n+1)/2 accumulates pair p's dot product from shared
-// memory (rows padded by one element against bank conflicts). x is read once.
+// G the Gram matrix of the first n samples (flattened over C·H·W = F); c = 1 for n = 1.
+// Parallelizes over (feature tiles = grid.x, pairs of 16-sample blocks = grid.y): a block stages
+// the two blocks' rows of a 64-feature tile (coalesced rows, padded against bank conflicts) and
+// each of its 256 threads accumulates one Gram entry in double. For the default 16 samples that
+// is one block pair, so x is read once. The last block to finish (ticket) sums the partial Gram
+// matrices in block order, then the normalized entries in a fixed tree, and writes c.
 // ---------------------------------------------------------------------------------------------
 template <typename T>
 __device__ void cosine(const T* __restrict__ x, int n, int F, double* __restrict__ partial,
                        unsigned* __restrict__ ticket, double* __restrict__ out) {
-    __shared__ double tile[kCosSamples][kCosTile + 1];
-    __shared__ double gram[kCosPairs];
+    __shared__ double tile_a[kCosBlock][kCosTile + 1];
+    __shared__ double tile_b[kCosBlock][kCosTile + 1];
+    __shared__ double scratch[32];
     __shared__ int last_flag;
-    const int pairs = n * (n + 1) / 2;
-    int pi = 0;
-    int pj = 0;
-    if (threadIdx.x < pairs) {
-        pair_of(threadIdx.x, n, pi, pj);
-    }
+    const int blocks = (n + kCosBlock - 1) / kCosBlock;
+    int bi;
+    int bj;
+    pair_of(blockIdx.y, blocks, bi, bj);
+    const int ti = threadIdx.x / kCosBlock;
+    const int tj = threadIdx.x % kCosBlock;
+    double (*tb)[kCosTile + 1] = bi == bj ? tile_a : tile_b;
     double acc = 0.0;
     for (long long f0 = static_cast<long long>(blockIdx.x) * kCosTile; f0 < F;
          f0 += static_cast<long long>(gridDim.x) * kCosTile) {
-        for (int q = threadIdx.x; q < n * kCosTile; q += blockDim.x) {
-            const int s = q / kCosTile;
-            const int k = q - s * kCosTile;
-            const long long f = f0 + k;
-            tile[s][k] = f < F ? static_cast<double>(x[static_cast<long long>(s) * F + f]) : 0.0;
+        cos_stage(x, n, F, bi * kCosBlock, f0, tile_a);
+        if (bi != bj) {
+            cos_stage(x, n, F, bj * kCosBlock, f0, tile_b);
         }
         __syncthreads();
-        if (threadIdx.x < pairs) {
 #pragma unroll 8
-            for (int k = 0; k < kCosTile; ++k) {
-                acc += tile[pi][k] * tile[pj][k];
-            }
+        for (int k = 0; k < kCosTile; ++k) {
+            acc += tile_a[ti][k] * tb[tj][k];
         }
         __syncthreads();
     }
-    if (threadIdx.x < pairs) {
-        partial[static_cast<long long>(blockIdx.x) * kCosPairs + threadIdx.x] = acc;
-    }
-    // Every pair thread wrote a partial: fence them all before thread 0 takes the ticket.
+    partial[(static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * kCosEntries + threadIdx.x] = acc;
+    // Every thread wrote a partial: fence them all before thread 0 takes the ticket.
     __threadfence();
     __syncthreads();
-    if (!jnorm::norm_last_block(ticket, gridDim.x, &last_flag)) {
+    if (!jnorm::norm_last_block(ticket, gridDim.x * gridDim.y, &last_flag)) {
         return;
     }
-    if (threadIdx.x < pairs) {
+    // Phase 1: each entry's sum over the feature blocks, in block order, stored in place of the
+    // first feature block's partial (only this block reads the partials now).
+    const int entries = gridDim.y * kCosEntries;
+    for (int e = threadIdx.x; e < entries; e += blockDim.x) {
+        const int q = e / kCosEntries;
+        const int t = e - q * kCosEntries;
         double g = 0.0;
-        for (int blk = 0; blk < static_cast<int>(gridDim.x); ++blk) {
-            g += __ldcg(partial + static_cast<long long>(blk) * kCosPairs + threadIdx.x);
+        for (int bx = 0; bx < static_cast<int>(gridDim.x); ++bx) {
+            g += __ldcg(partial + (static_cast<long long>(q) * gridDim.x + bx) * kCosEntries + t);
         }
-        gram[threadIdx.x] = g;
+        partial[static_cast<long long>(q) * gridDim.x * kCosEntries + t] = g;
     }
+    // A block barrier makes this block's global writes visible to its own threads.
     __syncthreads();
-    if (threadIdx.x != 0) {
-        return;
-    }
-    *ticket = 0u;
-    if (n == 1) {
-        *out = 1.0;
-        return;
-    }
-    // Diagonal G_ii sits at pair index i·n − i(i−1)/2.
+    // Phase 2: Σ over the upper triangle of S (off-diagonal entries twice).
     double total = 0.0;
-    for (int p = 0; p < pairs; ++p) {
-        int i;
-        int j;
-        pair_of(p, n, i, j);
-        const double ni = fmax(sqrt(gram[i * n - i * (i - 1) / 2]), kCosEps);
-        const double nj = fmax(sqrt(gram[j * n - j * (j - 1) / 2]), kCosEps);
-        const double sij = gram[p] / (ni * nj);
+    for (int e = threadIdx.x; e < entries; e += blockDim.x) {
+        const int q = e / kCosEntries;
+        const int t = e - q * kCosEntries;
+        int qi;
+        int qj;
+        pair_of(q, blocks, qi, qj);
+        const int i = qi * kCosBlock + t / kCosBlock;
+        const int j = qj * kCosBlock + t % kCosBlock;
+        if (i >= n || j >= n || (qi == qj && i > j)) {
+            continue;
+        }
+        // G_ii is entry (i % 16, i % 16) of the diagonal block pair of block i / 16.
+        const int di = i / kCosBlock;
+        const int dj = j / kCosBlock;
+        const int qdi = di * blocks - di * (di - 1) / 2;
+        const int qdj = dj * blocks - dj * (dj - 1) / 2;
+        const double gii = partial[static_cast<long long>(qdi) * gridDim.x * kCosEntries
+                                   + (i % kCosBlock) * (kCosBlock + 1)];
+        const double gjj = partial[static_cast<long long>(qdj) * gridDim.x * kCosEntries
+                                   + (j % kCosBlock) * (kCosBlock + 1)];
+        const double g = partial[static_cast<long long>(q) * gridDim.x * kCosEntries + t];
+        const double sij = g / (fmax(sqrt(gii), kCosEps) * fmax(sqrt(gjj), kCosEps));
         total += i == j ? sij : 2.0 * sij;
     }
-    *out = (total - n) / (static_cast<double>(n) * (n - 1));
+    total = block_reduce_sum(total, scratch);
+    if (threadIdx.x == 0) {
+        *ticket = 0u;
+        *out = n == 1 ? 1.0 : (total - n) / (static_cast<double>(n) * (n - 1));
+    }
 }
 
 // Reads element e of a plane: from the shared cache, or from global memory.

@@ -15,20 +15,20 @@ import io.jnorm.tensor.Tensor;
 
 /**
  * Unified BN on the GPU (src/main/cuda/unified_batch_norm.cu): the condensation gate's cosine
- * statistic computed on the device (one pass over up to 16 samples), centering and scaling
+ * statistic computed on the device (one pass over x for the default 16 samples), centering and scaling
  * calibration, and the depthwise k×k convolution affine, forward and backward. Planes are cached
  * in shared memory when they fit in {@link #SHARED_BUDGET} bytes; larger ones read through the
  * read-only path.
  */
 final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
     static final String MODULE = "unified_batch_norm";
-    /** Must match kCosPairs in the .cu: the Gram entries of 16 samples. */
-    private static final int COS_PAIRS = 136;
-    private static final int COS_TILE = 128;
-    /** 5 warps: one thread per Gram entry (136) plus the tile loaders. */
-    private static final int COS_BLOCK = 160;
-    /** Partial Gram matrices merged by the last block: more blocks add no bandwidth at gate sizes. */
-    private static final int COS_MAX_BLOCKS = 64;
+    /** Must match kCosBlock / kCosTile in the .cu: Gram blocks of 16 × 16 samples, 64-feature tiles. */
+    private static final int COS_BLOCK = 16;
+    private static final int COS_TILE = 64;
+    /** One thread per entry of a 16 × 16 Gram block. */
+    private static final int COS_THREADS = COS_BLOCK * COS_BLOCK;
+    /** Feature blocks × block pairs: more blocks add no bandwidth at gate sizes, only partials. */
+    private static final int COS_MAX_BLOCKS = 128;
     /**
      * Dynamic shared memory a plane cache may take: below the 48 KiB every CUDA device grants
      * without an opt-in, leaving room for the static scratch.
@@ -64,18 +64,21 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
 
     @Override
     public void meanPairwiseCosine(Tensor x, int maxSamples, Tensor out) {
-        int n = Math.min(x.dim(0), Math.min(maxSamples, 16));
-        if (maxSamples > 16 && x.dim(0) > 16) {
-            throw new IllegalArgumentException("meanPairwiseCosine: the GPU kernel takes at most 16 samples, asked for "
-                    + maxSamples + " of input " + x.shape());
-        }
+        int n = Math.min(x.dim(0), maxSamples);
         int f = Math.toIntExact(x.numel() / x.dim(0));
-        int blocks = (int) Math.max(1, Math.min(COS_MAX_BLOCKS, (f + COS_TILE - 1L) / COS_TILE));
-        DevicePointer partial = scratch(8L * COS_PAIRS * blocks);
+        long sampleBlocks = (n + COS_BLOCK - 1) / COS_BLOCK;
+        long pairs = sampleBlocks * (sampleBlocks + 1) / 2;
+        if (pairs > 65535) {
+            throw new IllegalArgumentException("meanPairwiseCosine: " + n + " samples of input " + x.shape()
+                    + " need " + pairs + " Gram blocks, more than one grid dimension holds (65535)");
+        }
+        int featureBlocks = (int) Math.max(1, Math.min(Math.max(1, COS_MAX_BLOCKS / pairs),
+                (f + COS_TILE - 1L) / COS_TILE));
+        DevicePointer partial = scratch(8L * COS_THREADS * featureBlocks * pairs);
         DevicePointer ticket = scratch(4);
         try {
-            cosine[x.dtype().ordinal()].launch(LaunchConfig.of1d(blocks, COS_BLOCK), KernelArgs.of().ptr(ptr(x)).i32(n)
-                    .i32(f).ptr(partial).ptr(ticket).ptr(ptr(out)));
+            cosine[x.dtype().ordinal()].launch(new LaunchConfig(featureBlocks, (int) pairs, 1, COS_THREADS, 1, 1, 0),
+                    KernelArgs.of().ptr(ptr(x)).i32(n).i32(f).ptr(partial).ptr(ticket).ptr(ptr(out)));
         } finally {
             allocator.release(ticket);
             allocator.release(partial);
