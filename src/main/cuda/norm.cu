@@ -1,26 +1,33 @@
 // Normalization kernels shared by BatchNorm, GroupNorm, LayerNorm and InstanceNorm (and through
 // them the BN / GN / IN parts of Batch Renorm, Batch-Channel Norm, Switchable Norm and UBN).
-// The Java side is io.jnorm.backend.cuda.CudaNorm (planning) and CudaNormPtx (typed launchers);
-// the CPU reference with the same names is io.jnorm.backend.cpu.CpuNorm.
+// The Java side is io.jnorm.backend.cuda.CudaNorm -> CudaNormEngine (which kernels, which grid)
+// -> CudaNormPtx (typed launchers); the CPU reference is io.jnorm.backend.cpu.CpuNorm.
 //
-// Every kernel works on a "statistic geometry" (NormGeom in common/norm_stats.cuh): the M
+// Statistic kernels work on a "statistic geometry" (NormGeom in common/norm_stats.cuh): the M
 // elements that share one mean / variance are runs of contiguous elements, which describes the
 // per-channel statistics of BN (N runs of L) and the per-(n, group) statistics of GN, IN and LN
-// (one run of (C/G)·L) with the same index formula.
-//
-// Two regimes, chosen on the host by whether one statistic fits in shared memory:
+// (one run of (C/G)·L) with the same index formula. Two regimes, chosen on the host by whether
+// one statistic fits in shared memory:
 //   fits on chip   norm_fwd_fused / norm_bwd_fused: one block owns whole statistics, caches them
 //                  in shared memory and reads global memory once: forward = read x, write y
 //                  (2 tensor transfers, 1 launch); backward = read dy and x, write dx (3, 1).
-//   does not fit   several blocks per statistic with a last-block-done ticket:
+//   does not fit   several blocks per statistic, merged by a last-block-done ticket:
 //                  forward  norm_moments + norm_normalize               (3 transfers, 2 launches)
 //                  backward norm_bwd_sums + norm_bwd_dx                 (5 transfers, 2 launches)
 // Eval-mode backward with per-channel constants (BN / IN with running statistics) is
-// norm_bwd_channel alone, which writes dx and reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
-// running-statistics update (InstanceNorm's average over instances).
+// norm_bwd_channel alone: dx and dweight / dbias in one pass (3 transfers).
+//
+// Column kernels (norm_col_*) take per-channel statistics of channels shorter than a warp
+// (BatchNorm1d, BN on small maps), where runs of L < 32 elements would scatter each warp request
+// over many sectors: they read the tensor as [N rows, C·L columns] instead, with the same budgets
+// (fused 2 / 3 transfers in 1 launch, streaming 3 / 5 in 2, eval 3 in 1).
+//
+// norm_update_running is the standalone running-statistics update (InstanceNorm averages its
+// per-instance statistics over n); BatchNorm's update is folded into the statistics kernels.
 //
 // Arithmetic is in T (float accumulates in float, as PyTorch does); rstd = 1/sqrt(var + eps) is
-// computed with IEEE sqrt and division in every kernel, so forward and backward agree.
+// computed with IEEE sqrt and division in every kernel, so forward and backward agree. No kernel
+// uses floating-point atomics: every reduction has a fixed order, so results are reproducible.
 #include "common/norm_stats.cuh"
 
 using jnorm::block_reduce_sum;

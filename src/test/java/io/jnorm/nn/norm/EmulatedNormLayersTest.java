@@ -233,7 +233,10 @@ class EmulatedNormLayersTest {
 
     static Stream<String> fixtureCases() {
         return Stream.of("bn_torch/train_n2_c3_h4_w4_3steps", "bn_torch/eval_n2_c3_h4_w4",
-                "bn_torch/train_momentum_none_4steps", "gn_torch/n2_c6_g3_h4_w4", "ln_torch/n2_c3_h4_w4_ns_hw",
+                "bn_torch/train_momentum_none_4steps", "bn_torch/train_n3_c4_l6_bn1d_3steps",
+                "bn_torch/train_zero_var_channel_n4_c3_h3_w3_2steps", "bn_torch/train_nan_input_n3_c3_h3_w3_1step",
+                "gn_torch/n2_c6_g3_h4_w4", "gn_torch/n2_c6_g3_nan_input", "gn_torch/n2_c6_g3_zero_var_group",
+                "ln_torch/n2_c3_h4_w4_ns_hw", "ln_torch/n3_d1_single_element",
                 "in_torch/tracked_train_n3_c2_h3_w3_3steps");
     }
 
@@ -283,8 +286,11 @@ class EmulatedNormLayersTest {
         int[] in = f.ints("input_shape");
         double eps = f.number("eps");
         return switch (f.method) {
-            case "bn_torch" -> new BatchNorm2d(in[1], eps, f.number("momentum"), f.flag("affine"),
-                    f.flag("track_running_stats"), DType.F64, GPU);
+            case "bn_torch" -> f.string("module").contains("BatchNorm1d")
+                    ? new BatchNorm1d(in[1], eps, f.number("momentum"), f.flag("affine"), f.flag("track_running_stats"),
+                            DType.F64, GPU)
+                    : new BatchNorm2d(in[1], eps, f.number("momentum"), f.flag("affine"), f.flag("track_running_stats"),
+                            DType.F64, GPU);
             case "gn_torch" -> new GroupNorm(f.number("num_groups").intValue(), in[1], eps, f.flag("affine"),
                     DType.F64, GPU);
             case "ln_torch" -> new LayerNorm(f.ints("normalized_shape"), eps, f.flag("elementwise_affine"), DType.F64,
