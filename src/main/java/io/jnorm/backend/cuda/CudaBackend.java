@@ -44,8 +44,9 @@ import io.jnorm.tensor.Tensor;
  *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
  *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused); the shared
  *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu.
- *       Families without CUDA kernels yet (BCN, BRN, SN, UBN) run on the CPU reference
- *       through host copies ({@link HostFallback}), each logged once and counted in
+ *       BCN, BRN, SN and UBN run their own kernels on top of norm.cu. A family without CUDA
+ *       kernels would run on the CPU reference through host copies ({@link HostFallback}),
+ *       logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
  */
@@ -98,10 +99,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
         this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
-        this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
-        this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
-        this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);
-        this.ubn = HostFallback.of(UnifiedBatchNormKernels.class, "unifiedBatchNorm", cpu.unifiedBatchNorm(), this);
+        this.bcn = new CudaBatchChannelNorm(modules);
+        this.brn = new CudaBatchRenorm(modules);
+        this.sn = new CudaSwitchableNorm(modules, allocator);
+        this.ubn = new CudaUnifiedBatchNorm(modules, allocator);
     }
 
     /**
