@@ -2,6 +2,7 @@ package io.jnorm.ops;
 
 import io.jnorm.autograd.Autograd;
 import io.jnorm.backend.Conv2dSpec;
+import io.jnorm.ops.norm.WeightStandardization;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 import java.util.Arrays;
@@ -29,6 +30,36 @@ final class ConvOps {
             if (needs[1]) {
                 gw = Tensor.zeros(w.shape(), w.dtype(), w.device());
                 x.backend().conv().conv2dBackwardWeight(gy, x, spec, gw);
+            }
+            if (bias != null && needs[2]) {
+                gb = ReductionOps.sum(gy, new boolean[] {true, false, true, true}, false);
+            }
+            return new Tensor[] {gx, gw, gb};
+        }, x, w, bias);
+    }
+
+    /**
+     * conv2d(x, standardize(w)) + bias in one autograd node, on the backend's fused
+     * weight-standardization kernels (the standardized weight is never materialized on a GPU).
+     */
+    static Tensor wsConv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups,
+                           double epsIn, double epsOut, boolean unbiased) {
+        Conv2dSpec spec = spec(x, w, bias, stride, padding, dilation, groups);
+        WeightStandardization.validate(w, epsIn, epsOut, unbiased);
+        Shape outShape = outputShape(x, w, spec);
+        Tensor y = Tensor.zeros(outShape, x.dtype(), x.device());
+        x.backend().weightStandardization().conv2dForward(x, w, bias, spec, epsIn, epsOut, unbiased, y);
+        return Autograd.record("ws_conv2d", y, (gy, needs) -> {
+            Tensor gx = null;
+            Tensor gw = null;
+            Tensor gb = null;
+            if (needs[0]) {
+                gx = Tensor.zeros(x.shape(), x.dtype(), x.device());
+                x.backend().weightStandardization().conv2dBackwardInput(gy, w, spec, epsIn, epsOut, unbiased, gx);
+            }
+            if (needs[1]) {
+                gw = Tensor.zeros(w.shape(), w.dtype(), w.device());
+                x.backend().weightStandardization().conv2dBackwardWeight(gy, x, w, spec, epsIn, epsOut, unbiased, gw);
             }
             if (bias != null && needs[2]) {
                 gb = ReductionOps.sum(gy, new boolean[] {true, false, true, true}, false);

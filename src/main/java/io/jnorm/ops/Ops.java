@@ -196,6 +196,19 @@ public final class Ops {
         return ConvOps.conv2d(x, w, bias, stride, padding, dilation, groups);
     }
 
+    /**
+     * Weight-standardized 2-D convolution: {@code conv2d(x, weightStandardize(w, epsIn, epsOut,
+     * unbiased), bias, ...)} as one op, so a GPU backend can standardize the weight while its
+     * convolution stages it (spec-ws-bcn-sn.md §1; gradients flow through the statistics).
+     *
+     * @throws IllegalArgumentException for an invalid geometry (as {@link #conv2d}) or WS variant
+     *                                  (as {@code WeightStandardization.weightStandardize})
+     */
+    public static Tensor wsConv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation,
+                                  int groups, double epsIn, double epsOut, boolean unbiased) {
+        return ConvOps.wsConv2d(x, w, bias, stride, padding, dilation, groups, epsIn, epsOut, unbiased);
+    }
+
     /** 2-D convolution with the same stride and padding on both axes, no dilation, one group. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
         return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);

@@ -41,7 +41,7 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Families without CUDA kernels yet (linalg, conv, pool, loss, the norms) run on the CPU
+ *   <li>Families without CUDA kernels yet (the norms) run on the CPU
  *       reference through host copies ({@link HostFallback}), each logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
@@ -86,15 +86,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
-        // The reference families the host fallbacks run (stateless, so a private instance is fine).
-        CpuBackend cpu = new CpuBackend();
-        this.linalg = HostFallback.of(LinalgKernels.class, "linalg", cpu.linalg(), this);
-        this.conv = HostFallback.of(ConvKernels.class, "conv", cpu.conv(), this);
-        this.pool = HostFallback.of(PoolKernels.class, "pool", cpu.pool(), this);
-        this.loss = HostFallback.of(LossKernels.class, "loss", cpu.loss(), this);
+        CudaConvLaunchers convPtx = new CudaConvLaunchers(modules, allocator);
+        this.linalg = new CudaLinalg(new CudaLinalgLaunchers(modules));
+        this.conv = new CudaConv(convPtx);
+        this.pool = new CudaPool(new CudaPoolLaunchers(modules));
+        this.loss = new CudaLoss(new CudaLossLaunchers(modules));
         this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
-        this.ws = HostFallback.of(WeightStandardizationKernels.class, "weightStandardization",
-                cpu.weightStandardization(), this);
+        this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
         this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
         this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
         this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);

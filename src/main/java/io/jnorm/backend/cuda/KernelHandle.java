@@ -30,7 +30,13 @@ final class KernelHandle {
         /** A by-value StridedMap&lt;1&gt;: .b8[68]. */
         MAP1(StridedMaps.bytes(1), false),
         /** A by-value StridedMap&lt;2&gt;: .b8[100]. */
-        MAP2(StridedMaps.bytes(2), false);
+        MAP2(StridedMaps.bytes(2), false),
+        /** A by-value ConvParams (conv_igemm.cuh): .b8[72]. */
+        CONV(CudaConvGeometry.PARAMS_BYTES, false),
+        /** A by-value GemmParams (gemm.cu): .b8[64]. */
+        GEMM(CudaLinalgLaunchers.PARAMS_BYTES, false),
+        /** A by-value PoolParams (pool.cu): .b8[44]. */
+        POOL(CudaPoolLaunchers.PARAMS_BYTES, false);
 
         final int bytes;
         final boolean floating;

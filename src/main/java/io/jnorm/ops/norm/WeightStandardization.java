@@ -49,7 +49,13 @@ public final class WeightStandardization {
         return w.numel() / w.dim(0);
     }
 
-    private static void validate(Tensor w, double epsIn, double epsOut, boolean unbiased) {
+    /**
+     * The checks of {@link #weightStandardize}, shared with the fused weight-standardized
+     * convolution ({@code Ops.wsConv2d}).
+     *
+     * @throws IllegalArgumentException as {@link #weightStandardize} does
+     */
+    public static void validate(Tensor w, double epsIn, double epsOut, boolean unbiased) {
         if (w.rank() < 2) {
             throw new IllegalArgumentException(OP + ": weight must have rank >= 2 ([out, fan-in...]), got shape "
                     + w.shape());

@@ -1,0 +1,253 @@
+// log_softmax over one axis of a tensor viewed as [outer, K, inner], its backward, and the
+// mean cross-entropy of [N, K] logits against class indices (forward and backward).
+//
+// *_rows kernels (inner == 1, rows contiguous): one warp per row, 8 rows per 256-thread block.
+// Lanes stride through the row (coalesced); each lane keeps an online (max, sum of exp) pair
+// that rescales when the max grows, and the 32 pairs merge with xor shuffles. So the forward
+// reads x twice (statistics, then the write pass) and writes y once: 3 tensor transfers, no
+// shared memory and no barrier.
+// *_cols kernels (inner > 1): one thread per (outer, inner) column walking K; consecutive
+// threads own consecutive inner positions, so every step of the walk is one coalesced request.
+// A warp per column would read 32 addresses inner apart: 32 sectors per request.
+//
+// Non-finite rows follow the reference exactly: a NaN anywhere makes the row NaN; when the
+// max is +-inf the shift is 0 and the sum is redone unshifted (a second statistics pass that
+// only such rows pay).
+//
+// cross_entropy_nll: loss = -mean_n logp[n, t[n]]. One block: N gathers and one block
+// reduction, deterministic (a grid-wide atomicAdd would make the loss depend on block order).
+// cross_entropy_bwd: dlogits = (exp(logp) - onehot) * dloss / N, grid-stride elementwise.
+// Cross-entropy forward = log_softmax_rows + cross_entropy_nll (2 launches).
+
+#include <math_constants.h>
+
+#include "common/reduce.cuh"
+
+namespace softmax {
+
+__device__ __forceinline__ float exp_(float v) { return expf(v); }
+__device__ __forceinline__ double exp_(double v) { return exp(v); }
+__device__ __forceinline__ float log_(float v) { return logf(v); }
+__device__ __forceinline__ double log_(double v) { return log(v); }
+
+template <typename T>
+struct Online {
+    T m;      // running max of the non-NaN values (-inf when none)
+    T s;      // sum of exp(v - m)
+    int nan;  // an int, not a bool: a bool flag compiles to `mov.pred %p, 0`, an int stays arithmetic
+
+    __device__ __forceinline__ void add(T v) {
+        if (v != v) {
+            nan = 1;
+        } else if (v > m) {
+            s = s * exp_(m - v) + T(1);
+            m = v;
+        } else if (v != T(-INFINITY)) {
+            s += exp_(v - m);
+        }
+    }
+    __device__ __forceinline__ void merge(T m2, T s2, int nan2) {
+        const T mm = m > m2 ? m : m2;
+        const T a = m == T(-INFINITY) ? T(0) : s * exp_(m - mm);
+        const T b = m2 == T(-INFINITY) ? T(0) : s2 * exp_(m2 - mm);
+        m = mm;
+        s = a + b;
+        nan |= nan2;
+    }
+};
+
+template <typename T>
+__device__ __forceinline__ T warp_max(T v) {
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {
+        const T o = __shfl_xor_sync(jnorm::kFullMask, v, off);
+        v = o > v ? o : v;
+    }
+    return v;
+}
+
+// logsumexp of one row seen by a whole warp; every lane gets the result.
+template <typename T>
+__device__ __forceinline__ T warp_lse(const T* __restrict__ row, int k) {
+    const int lane = threadIdx.x & 31;
+    Online<T> st{T(-INFINITY), T(0), 0};
+    for (int i = lane; i < k; i += 32) {
+        st.add(row[i]);
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {
+        const T m2 = __shfl_xor_sync(jnorm::kFullMask, st.m, off);
+        const T s2 = __shfl_xor_sync(jnorm::kFullMask, st.s, off);
+        const int n2 = __shfl_xor_sync(jnorm::kFullMask, st.nan, off);
+        st.merge(m2, s2, n2);
+    }
+    if (st.nan) {
+        return T(CUDART_NAN);
+    }
+    if (isinf(st.m)) {
+        T s = T(0);
+        for (int i = lane; i < k; i += 32) {
+            s += exp_(row[i]);
+        }
+        return log_(jnorm::warp_reduce_sum(s));
+    }
+    return st.m + log_(st.s);
+}
+
+template <typename T>
+__device__ void lsm_rows(const T* __restrict__ x, T* __restrict__ y, int rows, int k) {
+    const int row = blockIdx.x * (blockDim.x / 32) + (threadIdx.x >> 5);
+    if (row >= rows) {
+        return;  // whole warp leaves together: the shuffles below stay full-mask
+    }
+    const T* xr = x + static_cast<long long>(row) * k;
+    T* yr = y + static_cast<long long>(row) * k;
+    const T lse = warp_lse(xr, k);
+    for (int i = threadIdx.x & 31; i < k; i += 32) {
+        yr[i] = xr[i] - lse;
+    }
+}
+
+template <typename T>
+__device__ void lsm_cols(const T* __restrict__ x, T* __restrict__ y, int outer, int k, int inner) {
+    const long long cols = static_cast<long long>(outer) * inner;
+    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long c = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; c < cols; c += stride) {
+        const long long a = c / inner;
+        const T* xc = x + a * k * inner + (c - a * inner);
+        T* yc = y + a * k * inner + (c - a * inner);
+        Online<T> st{T(-INFINITY), T(0), 0};
+        for (int i = 0; i < k; ++i) {
+            st.add(xc[static_cast<long long>(i) * inner]);
+        }
+        T lse;
+        if (st.nan) {
+            lse = T(CUDART_NAN);
+        } else if (isinf(st.m)) {
+            T s = T(0);
+            for (int i = 0; i < k; ++i) {
+                s += exp_(xc[static_cast<long long>(i) * inner]);
+            }
+            lse = log_(s);
+        } else {
+            lse = st.m + log_(st.s);
+        }
+        for (int i = 0; i < k; ++i) {
+            yc[static_cast<long long>(i) * inner] = xc[static_cast<long long>(i) * inner] - lse;
+        }
+    }
+}
+
+template <typename T>
+__device__ void lsm_bwd_rows(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx, int rows, int k) {
+    const int row = blockIdx.x * (blockDim.x / 32) + (threadIdx.x >> 5);
+    if (row >= rows) {
+        return;
+    }
+    const long long base = static_cast<long long>(row) * k;
+    T s = T(0);
+    for (int i = threadIdx.x & 31; i < k; i += 32) {
+        s += dy[base + i];
+    }
+    s = jnorm::warp_reduce_sum(s);
+    for (int i = threadIdx.x & 31; i < k; i += 32) {
+        dx[base + i] = dy[base + i] - exp_(y[base + i]) * s;
+    }
+}
+
+template <typename T>
+__device__ void lsm_bwd_cols(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx, int outer, int k,
+                             int inner) {
+    const long long cols = static_cast<long long>(outer) * inner;
+    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long c = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; c < cols; c += stride) {
+        const long long a = c / inner;
+        const long long base = a * k * inner + (c - a * inner);
+        T s = T(0);
+        for (int i = 0; i < k; ++i) {
+            s += dy[base + static_cast<long long>(i) * inner];
+        }
+        for (int i = 0; i < k; ++i) {
+            const long long q = base + static_cast<long long>(i) * inner;
+            dx[q] = dy[q] - exp_(y[q]) * s;
+        }
+    }
+}
+
+template <typename T>
+__device__ void ce_nll(const T* __restrict__ logp, const T* __restrict__ targets, T* __restrict__ loss, int n, int k) {
+    __shared__ T scratch[jnorm::kWarpSize];
+    T s = T(0);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        s += logp[static_cast<long long>(i) * k + static_cast<int>(targets[i])];
+    }
+    s = jnorm::block_reduce_sum(s, scratch);
+    if (threadIdx.x == 0) {
+        loss[0] = -s / T(n);
+    }
+}
+
+template <typename T>
+__device__ void ce_bwd(const T* __restrict__ logp, const T* __restrict__ targets, const T* __restrict__ dloss,
+                       T* __restrict__ dlogits, int n, int k) {
+    const T scale = dloss[0] / T(n);
+    const long long total = static_cast<long long>(n) * k;
+    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const long long row = i / k;
+        const int col = static_cast<int>(i - row * k);
+        const T onehot = col == static_cast<int>(targets[row]) ? T(1) : T(0);
+        dlogits[i] = (exp_(logp[i]) - onehot) * scale;
+    }
+}
+
+}  // namespace softmax
+
+extern "C" {
+
+__global__ void log_softmax_rows_f32(const float* __restrict__ x, float* __restrict__ y, int rows, int k) {
+    softmax::lsm_rows(x, y, rows, k);
+}
+__global__ void log_softmax_rows_f64(const double* __restrict__ x, double* __restrict__ y, int rows, int k) {
+    softmax::lsm_rows(x, y, rows, k);
+}
+__global__ void log_softmax_cols_f32(const float* __restrict__ x, float* __restrict__ y, int outer, int k, int inner) {
+    softmax::lsm_cols(x, y, outer, k, inner);
+}
+__global__ void log_softmax_cols_f64(const double* __restrict__ x, double* __restrict__ y, int outer, int k, int inner) {
+    softmax::lsm_cols(x, y, outer, k, inner);
+}
+__global__ void log_softmax_bwd_rows_f32(const float* __restrict__ y, const float* __restrict__ dy, float* __restrict__ dx,
+                                         int rows, int k) {
+    softmax::lsm_bwd_rows(y, dy, dx, rows, k);
+}
+__global__ void log_softmax_bwd_rows_f64(const double* __restrict__ y, const double* __restrict__ dy,
+                                         double* __restrict__ dx, int rows, int k) {
+    softmax::lsm_bwd_rows(y, dy, dx, rows, k);
+}
+__global__ void log_softmax_bwd_cols_f32(const float* __restrict__ y, const float* __restrict__ dy, float* __restrict__ dx,
+                                         int outer, int k, int inner) {
+    softmax::lsm_bwd_cols(y, dy, dx, outer, k, inner);
+}
+__global__ void log_softmax_bwd_cols_f64(const double* __restrict__ y, const double* __restrict__ dy,
+                                         double* __restrict__ dx, int outer, int k, int inner) {
+    softmax::lsm_bwd_cols(y, dy, dx, outer, k, inner);
+}
+__global__ void cross_entropy_nll_f32(const float* __restrict__ logp, const float* __restrict__ targets,
+                                      float* __restrict__ loss, int n, int k) {
+    softmax::ce_nll(logp, targets, loss, n, k);
+}
+__global__ void cross_entropy_nll_f64(const double* __restrict__ logp, const double* __restrict__ targets,
+                                      double* __restrict__ loss, int n, int k) {
+    softmax::ce_nll(logp, targets, loss, n, k);
+}
+__global__ void cross_entropy_bwd_f32(const float* __restrict__ logp, const float* __restrict__ targets,
+                                      const float* __restrict__ dloss, float* __restrict__ dlogits, int n, int k) {
+    softmax::ce_bwd(logp, targets, dloss, dlogits, n, k);
+}
+__global__ void cross_entropy_bwd_f64(const double* __restrict__ logp, const double* __restrict__ targets,
+                                      const double* __restrict__ dloss, double* __restrict__ dlogits, int n, int k) {
+    softmax::ce_bwd(logp, targets, dloss, dlogits, n, k);
+}
+
+}  // extern "C"
