@@ -115,4 +115,29 @@ public interface NormKernels {
      */
     void updateRunningStats(Tensor batchMean, Tensor batchVar, int instances, long count, double factor,
                             Tensor runningMean, Tensor runningVar);
+
+    /**
+     * The training forward in one call: {@link #moments} of x into {@code mean} / {@code var},
+     * {@link #normalize} with them into {@code y}, and, when {@code runningMean} is not null,
+     * {@link #updateRunningStats}{@code (mean, var, instances, count, factor, runningMean, runningVar)}.
+     * Same results as those three calls (which is what this default does); a backend that can fuse
+     * them overrides it (the cuda backend reads x once and launches at most two kernels).
+     *
+     * @param mean        output, {@code statCount} batch means
+     * @param var         output, {@code statCount} biased batch variances
+     * @param runningMean C running means updated in place, or null for no update (then runningVar is null too)
+     * @param runningVar  C running variances, or null
+     * @param instances   as in {@link #updateRunningStats} (ignored without running statistics)
+     * @param count       as in {@link #updateRunningStats}
+     * @param factor      as in {@link #updateRunningStats}
+     */
+    default void normalizeWithBatchStats(Tensor x, NormLayout layout, double eps, Tensor weight, Tensor bias,
+                                         Tensor y, Tensor mean, Tensor var, Tensor runningMean, Tensor runningVar,
+                                         int instances, long count, double factor) {
+        moments(x, layout, mean, var);
+        normalize(x, layout, mean, var, eps, weight, bias, y);
+        if (runningMean != null) {
+            updateRunningStats(mean, var, instances, count, factor, runningMean, runningVar);
+        }
+    }
 }

@@ -41,7 +41,7 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Families without CUDA kernels yet (the norms) run on the CPU
+ *   <li>Families without CUDA kernels yet (BCN, BRN, SN, UBN) run on the CPU
  *       reference through host copies ({@link HostFallback}), each logged once and counted in
  *       {@link LaunchLog#fallbackCounts()}.</li>
  * </ul>
@@ -91,7 +91,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.conv = new CudaConv(convPtx);
         this.pool = new CudaPool(new CudaPoolLaunchers(modules));
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
-        this.norms = HostFallback.of(NormKernels.class, "norms", cpu.norms(), this);
+        this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
         this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
         this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);

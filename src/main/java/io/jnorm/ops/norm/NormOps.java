@@ -1,6 +1,5 @@
 package io.jnorm.ops.norm;
 
-import io.jnorm.autograd.GradMode;
 import io.jnorm.backend.NormLayout;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
@@ -60,13 +59,8 @@ public final class NormOps {
         }
         NormChecks.moreThanOneValuePerChannel(op, x);
         NormChecks.momentum(op, momentum);
-        Normalize.BatchStats r = Normalize.withBatchStats(op, x, layout, eps, weight, bias);
-        if (runningMean != null) {
-            try (GradMode.Guard g = GradMode.noGrad()) {
-                x.backend().norms().updateRunningStats(r.mean(), r.var(), 1, layout.elementsPerStat(), momentum,
-                        runningMean, runningVar);
-            }
-        }
+        Normalize.BatchStats r = Normalize.withBatchStats(op, x, layout, eps, weight, bias, runningMean, runningVar,
+                1, momentum);
         r.releaseStatsIfUnsaved();
         return r.y();
     }
@@ -163,12 +157,8 @@ public final class NormOps {
         NormChecks.moreThanOneSpatialElement(op, x);
         NormChecks.momentum(op, momentum);
         NormLayout layout = NormLayout.perGroup(n, c, l, c);
-        Normalize.BatchStats r = Normalize.withBatchStats(op, x, layout, eps, weight, bias);
-        if (runningMean != null) {
-            try (GradMode.Guard g = GradMode.noGrad()) {
-                x.backend().norms().updateRunningStats(r.mean(), r.var(), n, l, momentum, runningMean, runningVar);
-            }
-        }
+        Normalize.BatchStats r = Normalize.withBatchStats(op, x, layout, eps, weight, bias, runningMean, runningVar,
+                n, momentum);
         r.releaseStatsIfUnsaved();
         return r.y();
     }

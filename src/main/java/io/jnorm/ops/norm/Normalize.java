@@ -47,13 +47,29 @@ public final class Normalize {
      */
     public static BatchStats withBatchStats(String op, Tensor x, NormLayout layout, double eps,
                                             Tensor weight, Tensor bias) {
-        NormKernels k = x.backend().norms();
+        return withBatchStats(op, x, layout, eps, weight, bias, null, null, 1, 0);
+    }
+
+    /**
+     * As {@link #withBatchStats(String, Tensor, NormLayout, double, Tensor, Tensor)}, and when
+     * {@code runningMean} is given, also the running update of
+     * {@link NormKernels#updateRunningStats} with {@code count = layout.elementsPerStat()}
+     * (no gradient), all through {@link NormKernels#normalizeWithBatchStats} so a backend can fuse it.
+     *
+     * @param runningMean C values updated in place, or null (then runningVar is null too)
+     * @param instances   blocks of C statistics averaged into the running statistics (1 for BN, N for IN)
+     * @param momentum    the factor given to the new statistics
+     */
+    public static BatchStats withBatchStats(String op, Tensor x, NormLayout layout, double eps, Tensor weight,
+                                            Tensor bias, Tensor runningMean, Tensor runningVar, int instances,
+                                            double momentum) {
         Shape statShape = Shape.of(layout.statCount());
         Tensor mean = Tensor.zeros(statShape, x.dtype(), x.device());
         Tensor var = Tensor.zeros(statShape, x.dtype(), x.device());
-        k.moments(x, layout, mean, var);
-        Tensor y = apply(op, x, layout, mean, var, eps, weight, bias, true);
-        return new BatchStats(y, mean, var);
+        Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
+        x.backend().norms().normalizeWithBatchStats(x, layout, eps, weight, bias, y, mean, var, runningMean,
+                runningVar, instances, layout.elementsPerStat(), momentum);
+        return new BatchStats(record(op, x, layout, mean, var, eps, weight, bias, true, y), mean, var);
     }
 
     /**
@@ -85,6 +101,12 @@ public final class Normalize {
                                 Tensor weight, Tensor bias, boolean statsFromInput) {
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
         x.backend().norms().normalize(x, layout, mean, var, eps, weight, bias, y);
+        return record(op, x, layout, mean, var, eps, weight, bias, statsFromInput, y);
+    }
+
+    /** Records the node of y = normalize(x, ...) whose backward is normalizeBackward. */
+    private static Tensor record(String op, Tensor x, NormLayout layout, Tensor mean, Tensor var, double eps,
+                                 Tensor weight, Tensor bias, boolean statsFromInput, Tensor y) {
         return Autograd.record(op, y, (gy, needs) -> {
             Tensor dx = needs[0] ? Tensor.zeros(x.shape(), x.dtype(), x.device()) : null;
             Tensor dw = needs[1] ? Tensor.zeros(weight.shape(), weight.dtype(), weight.device()) : null;
