@@ -15,7 +15,6 @@ import io.jnorm.backend.ShapeKernels;
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.backend.UnifiedBatchNormKernels;
 import io.jnorm.backend.WeightStandardizationKernels;
-import io.jnorm.backend.cpu.CpuBackend;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuAvailability;
 import io.jnorm.gpu.GpuDriver;
@@ -41,9 +40,9 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Families without CUDA kernels yet (BCN, BRN, SN, UBN) run on the CPU
- *       reference through host copies ({@link HostFallback}), each logged once and counted in
- *       {@link LaunchLog#fallbackCounts()}.</li>
+ *   <li>Every family has CUDA kernels. {@link HostFallback} remains the way a new family runs
+ *       on the CPU reference through host copies until its kernels land, each op logged once and
+ *       counted in {@link LaunchLog#fallbackCounts()} (the kernel report lists such ops).</li>
  * </ul>
  */
 public final class CudaBackend implements Backend, AutoCloseable {
@@ -93,10 +92,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
         this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
-        this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
-        this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
-        this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);
-        this.ubn = HostFallback.of(UnifiedBatchNormKernels.class, "unifiedBatchNorm", cpu.unifiedBatchNorm(), this);
+        this.bcn = new CudaBatchChannelNorm(modules);
+        this.brn = new CudaBatchRenorm(modules);
+        this.sn = new CudaSwitchableNorm(modules, allocator);
+        this.ubn = new CudaUnifiedBatchNorm(modules, allocator);
     }
 
     /**

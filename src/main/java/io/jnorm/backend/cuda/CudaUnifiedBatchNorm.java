@@ -1,0 +1,157 @@
+package io.jnorm.backend.cuda;
+
+import static io.jnorm.backend.cuda.CudaBatchRenorm.ptrOrNull;
+import static io.jnorm.backend.cuda.CudaBuffer.ptr;
+import static io.jnorm.backend.cuda.CudaSwitchableNorm.blockFor;
+import static io.jnorm.backend.cuda.KernelHandle.Param.I32;
+import static io.jnorm.backend.cuda.KernelHandle.Param.PTR;
+
+import io.jnorm.backend.UnifiedBatchNormKernels;
+import io.jnorm.gpu.DevicePointer;
+import io.jnorm.gpu.KernelArgs;
+import io.jnorm.gpu.LaunchConfig;
+import io.jnorm.tensor.DType;
+import io.jnorm.tensor.Tensor;
+
+/**
+ * Unified BN on the GPU (src/main/cuda/unified_batch_norm.cu): the condensation gate's cosine
+ * statistic computed on the device (one pass over up to 16 samples), centering and scaling
+ * calibration, and the depthwise k×k convolution affine, forward and backward. Planes are cached
+ * in shared memory when they fit in {@link #SHARED_BUDGET} bytes; larger ones read through the
+ * read-only path.
+ */
+final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
+    static final String MODULE = "unified_batch_norm";
+    /** Must match kCosPairs in the .cu: the Gram entries of 16 samples. */
+    private static final int COS_PAIRS = 136;
+    private static final int COS_TILE = 128;
+    /** 5 warps: one thread per Gram entry (136) plus the tile loaders. */
+    private static final int COS_BLOCK = 160;
+    /** Partial Gram matrices merged by the last block: more blocks add no bandwidth at gate sizes. */
+    private static final int COS_MAX_BLOCKS = 64;
+    /**
+     * Dynamic shared memory a plane cache may take: below the 48 KiB every CUDA device grants
+     * without an opt-in, leaving room for the static scratch.
+     */
+    static final int SHARED_BUDGET = 40 * 1024;
+
+    private final PtxModules modules;
+    private final CachingAllocator allocator;
+    private final KernelHandle[] cosine;
+    private final KernelHandle[] center;
+    private final KernelHandle[] calibrate;
+    private final KernelHandle[] calibrateBackward;
+    private final KernelHandle[] centerBackward;
+
+    CudaUnifiedBatchNorm(PtxModules modules, CachingAllocator allocator) {
+        this.modules = modules;
+        this.allocator = allocator;
+        cosine = modules.perDType(MODULE, "ubn_cosine", PTR, I32, I32, PTR, PTR, PTR);
+        center = modules.perDType(MODULE, "ubn_center", PTR, PTR, I32, I32, I32, PTR, PTR, I32);
+        calibrate = modules.perDType(MODULE, "ubn_calibrate", PTR, PTR, PTR, PTR, PTR, I32, I32, I32, I32, I32, PTR,
+                PTR, PTR, I32);
+        calibrateBackward = modules.perDType(MODULE, "ubn_calibrate_backward", PTR, PTR, PTR, PTR, PTR, PTR, I32, I32,
+                I32, I32, I32, PTR, PTR, PTR, PTR, PTR, I32);
+        centerBackward = modules.perDType(MODULE, "ubn_center_backward", PTR, PTR, PTR, I32, I32, I32, PTR, PTR, I32);
+    }
+
+    private DevicePointer scratch(long bytes) {
+        DevicePointer p = allocator.allocate(bytes);
+        modules.driver().memsetZero(p, 0, bytes);
+        return p;
+    }
+
+    @Override
+    public void meanPairwiseCosine(Tensor x, int maxSamples, Tensor out) {
+        int n = Math.min(x.dim(0), Math.min(maxSamples, 16));
+        if (maxSamples > 16 && x.dim(0) > 16) {
+            throw new IllegalArgumentException("meanPairwiseCosine: the GPU kernel takes at most 16 samples, asked for "
+                    + maxSamples + " of input " + x.shape());
+        }
+        int f = Math.toIntExact(x.numel() / x.dim(0));
+        int blocks = (int) Math.max(1, Math.min(COS_MAX_BLOCKS, (f + COS_TILE - 1L) / COS_TILE));
+        DevicePointer partial = scratch(8L * COS_PAIRS * blocks);
+        DevicePointer ticket = scratch(4);
+        try {
+            cosine[x.dtype().ordinal()].launch(LaunchConfig.of1d(blocks, COS_BLOCK), KernelArgs.of().ptr(ptr(x)).i32(n)
+                    .i32(f).ptr(partial).ptr(ticket).ptr(ptr(out)));
+        } finally {
+            allocator.release(ticket);
+            allocator.release(partial);
+        }
+    }
+
+    private LaunchConfig rows(int rows, int work) {
+        return LaunchConfig.of1d(Math.min(rows, modules.maxRowBlocks()), blockFor(work));
+    }
+
+    @Override
+    public void center(Tensor x, Tensor centerWeight, Tensor sampleMean, Tensor xc) {
+        int n = x.dim(0);
+        int c = x.dim(1);
+        int p = x.dim(2) * x.dim(3);
+        long bytes = (long) p * x.dtype().bytes();
+        boolean cached = bytes <= SHARED_BUDGET;
+        center[x.dtype().ordinal()].launch(rows(n * c, p).withDynamicShared(cached ? (int) bytes : 0),
+                KernelArgs.of().ptr(ptr(x)).ptr(ptr(centerWeight)).i32(n).i32(c).i32(p).ptr(ptr(sampleMean))
+                        .ptr(ptr(xc)).i32(cached ? 1 : 0));
+    }
+
+    @Override
+    public void calibrateAndAffine(Tensor xhat, Tensor scaleWeight, Tensor scaleBias, Tensor convWeight,
+                                   Tensor convBias, Tensor scale, Tensor z, Tensor y) {
+        int n = xhat.dim(0);
+        int c = xhat.dim(1);
+        int h = xhat.dim(2);
+        int w = xhat.dim(3);
+        int k = convWeight == null ? 1 : convWeight.dim(2);
+        DType t = xhat.dtype();
+        long taps = (long) k * k * t.bytes();
+        long plane = (long) h * w * t.bytes();
+        boolean cached = convWeight != null && taps + plane <= SHARED_BUDGET;
+        int shared = (int) ((convWeight != null ? taps : 0) + (cached ? plane : 0));
+        KernelArgs a = KernelArgs.of().ptr(ptr(xhat)).ptr(ptr(scaleWeight)).ptr(ptr(scaleBias));
+        ptrOrNull(a, convWeight);
+        ptrOrNull(a, convBias).i32(k).i32(n).i32(c).i32(h).i32(w).ptr(ptr(scale));
+        ptrOrNull(a, convWeight == null ? null : z).ptr(ptr(y)).i32(cached ? 1 : 0);
+        calibrate[t.ordinal()].launch(rows(n * c, h * w).withDynamicShared(shared), a);
+    }
+
+    @Override
+    public void calibrateAndAffineBackward(Tensor dy, Tensor xhat, Tensor z, Tensor scale, Tensor scaleWeight,
+                                           Tensor convWeight, Tensor dxhat, Tensor dScaleWeight, Tensor dScaleBias,
+                                           Tensor dConvWeight, Tensor dConvBias) {
+        int n = xhat.dim(0);
+        int c = xhat.dim(1);
+        int h = xhat.dim(2);
+        int w = xhat.dim(3);
+        int k = convWeight == null ? 1 : convWeight.dim(2);
+        DType t = xhat.dtype();
+        long taps = convWeight == null ? 0 : 2L * k * k * t.bytes();
+        long planes = 2L * h * w * t.bytes();
+        boolean cached = taps + planes <= SHARED_BUDGET;
+        int shared = (int) (taps + (cached ? planes : 0));
+        KernelArgs a = KernelArgs.of().ptr(ptr(dy)).ptr(ptr(xhat));
+        ptrOrNull(a, convWeight == null ? null : z).ptr(ptr(scale)).ptr(ptr(scaleWeight));
+        ptrOrNull(a, convWeight).i32(k).i32(n).i32(c).i32(h).i32(w);
+        ptrOrNull(a, dxhat);
+        ptrOrNull(a, dScaleWeight);
+        ptrOrNull(a, dScaleBias);
+        ptrOrNull(a, convWeight == null ? null : dConvWeight);
+        ptrOrNull(a, convWeight == null ? null : dConvBias).i32(cached ? 1 : 0);
+        calibrateBackward[t.ordinal()].launch(rows(c, h * w).withDynamicShared(shared), a);
+    }
+
+    @Override
+    public void centerBackward(Tensor dxc, Tensor sampleMean, Tensor centerWeight, Tensor dx, Tensor dCenterWeight) {
+        int n = dxc.dim(0);
+        int c = dxc.dim(1);
+        int p = dxc.dim(2) * dxc.dim(3);
+        long bytes = (long) p * dxc.dtype().bytes();
+        boolean cached = dx != null && bytes <= SHARED_BUDGET;
+        KernelArgs a = KernelArgs.of().ptr(ptr(dxc)).ptr(ptr(sampleMean)).ptr(ptr(centerWeight)).i32(n).i32(c).i32(p);
+        ptrOrNull(a, dx);
+        ptrOrNull(a, dCenterWeight).i32(cached ? 1 : 0);
+        centerBackward[dxc.dtype().ordinal()].launch(rows(c, p).withDynamicShared(cached ? (int) bytes : 0), a);
+    }
+}
