@@ -76,9 +76,12 @@ public final class Conv2d extends Module {
                     + " channels, expected " + inChannels);
         }
         Tensor w = parameter("weight");
-        Tensor used = ws == null ? w
-                : WeightStandardization.weightStandardize(w, ws.epsIn(), ws.epsOut(), ws.unbiased());
-        return Ops.conv2d(x, used, parameter("bias"), stride, padding, dilation, groups);
+        if (ws == null) {
+            return Ops.conv2d(x, w, parameter("bias"), stride, padding, dilation, groups);
+        }
+        // One fused op: on a GPU the standardized weight is never written to device memory.
+        return Ops.wsConv2d(x, w, parameter("bias"), stride, padding, dilation, groups, ws.epsIn(), ws.epsOut(),
+                ws.unbiased());
     }
 
     /** The weight as the convolution sees it (standardized when a preset is set), without gradient tracking. */

@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.jnorm.autograd.Gradcheck;
+import io.jnorm.nn.Conv2d;
+import io.jnorm.nn.WsPreset;
 import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.WeightStandardization;
 import io.jnorm.tensor.DType;
+import io.jnorm.tensor.Rng;
+import io.jnorm.tensor.Scope;
 import io.jnorm.tensor.Tensor;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -54,6 +58,28 @@ class CudaWeightStandardizationTest {
 
     @ParameterizedTest
     @CsvSource({"F32", "F64"})
+    void wsConvModuleRunsFusedAndMatchesTheCpu(DType t) {
+        Conv2d cpuConv = Conv2d.builder(4, 6, 3).padding(1).groups(2).ws(WsPreset.BCN_REPO).rng(new Rng(3)).dtype(t).build();
+        Conv2d gpuConv = Conv2d.builder(4, 6, 3).padding(1).groups(2).ws(WsPreset.BCN_REPO).rng(new Rng(3)).dtype(t)
+                .device(CudaTestSupport.device()).build();
+        Tensor x = randn(11, t, 2, 4, 5, 5);
+        try (Scope s = Scope.open()) {
+            Tensor yc = cpuConv.forward(x);
+            Map<String, Long> launches = launchesDuring(() -> {
+                Tensor yg = gpuConv.forward(gpu(x));
+                CudaTestSupport.assertClose(yc.toDoubleArray(), yg.toDoubleArray(), HeavyOpsParity.atol(t, 80),
+                        t == DType.F32 ? 1e-5 : 1e-12, "WS Conv2d module " + t);
+            });
+            assertEquals(Map.of("ws_stats_" + t.suffix(), 1L, "ws_conv2d_fwd_" + t.suffix(), 1L), launches,
+                    "a WS Conv2d forward is the 2 fused launches");
+        } finally {
+            cpuConv.close();
+            gpuConv.close();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"F32", "F64"})
     void standAloneWeightStandardizationMatchesTheCpu(DType t) {
         Map<String, Long> launches = launchesDuring(() -> HeavyOpsParity.check("weightStandardize", t, 2 * 36 + 8,
                 in -> WeightStandardization.weightStandardize(in[0], 1e-5, 0, true), randn(6, t, 5, 4, 3, 3)));
@@ -63,12 +89,12 @@ class CudaWeightStandardizationTest {
 
     @Test
     void gradcheckOnTheGpu() {
-        Tensor x = gpu(randn(7, DType.F64, 1, 2, 3, 4)).requiresGrad(true);
+        Tensor x = gpu(randn(7, DType.F64, 1, 2, 3, 3)).requiresGrad(true);
         Tensor w = gpu(randn(8, DType.F64, 2, 1, 2, 3)).requiresGrad(true);
         Tensor b = gpu(randn(9, DType.F64, 2)).requiresGrad(true);
         Gradcheck.assertPasses(in -> Ops.wsConv2d(in[0], in[1], in[2], new int[] {1, 2}, new int[] {1, 1},
                 new int[] {1, 1}, 2, 0, 1e-5, true), x, w, b);
-        Tensor v = gpu(randn(10, DType.F64, 2, 2, 2, 2)).requiresGrad(true);
+        Tensor v = gpu(randn(10, DType.F64, 2, 1, 2, 2)).requiresGrad(true);
         Gradcheck.assertPasses(in -> WeightStandardization.weightStandardize(in[0], 1e-5, 0, false), v);
     }
 }

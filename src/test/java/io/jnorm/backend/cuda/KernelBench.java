@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.jnorm.gpu.DevicePointer;
+import io.jnorm.gpu.GpuDriver;
 import io.jnorm.gpu.GpuDrivers;
 import io.jnorm.gpu.KernelCounters;
 import io.jnorm.tensor.DType;
@@ -21,11 +22,23 @@ import java.util.Random;
  */
 final class KernelBench implements AutoCloseable {
 
-    final RecordingDriver driver = new RecordingDriver(GpuDrivers.open());
+    final RecordingDriver driver;
     /** What the launchers need from a backend: the PTX modules and the allocator for temporaries. */
-    final PtxModules modules = new PtxModules(driver, new LaunchLog());
-    final CachingAllocator allocator = new CachingAllocator(driver, true);
+    final PtxModules modules;
+    final CachingAllocator allocator;
     private final List<DevicePointer> buffers = new ArrayList<>();
+
+    /** A bench on the driver the run selects (the emulator with its sanitizer by default). */
+    KernelBench() {
+        this(GpuDrivers.open());
+    }
+
+    /** A bench on a given driver, which it closes. */
+    KernelBench(GpuDriver inner) {
+        driver = new RecordingDriver(inner);
+        modules = new PtxModules(driver, new LaunchLog());
+        allocator = new CachingAllocator(driver, true);
+    }
 
     DevicePointer upload(DType t, double[] v) {
         DevicePointer p = alloc(t, v.length);
