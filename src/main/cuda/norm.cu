@@ -1,26 +1,33 @@
 // Normalization kernels shared by BatchNorm, GroupNorm, LayerNorm and InstanceNorm (and through
 // them the BN / GN / IN parts of Batch Renorm, Batch-Channel Norm, Switchable Norm and UBN).
-// The Java side is io.jnorm.backend.cuda.CudaNorm (planning) and CudaNormPtx (typed launchers);
-// the CPU reference with the same names is io.jnorm.backend.cpu.CpuNorm.
+// The Java side is io.jnorm.backend.cuda.CudaNorm -> CudaNormEngine (which kernels, which grid)
+// -> CudaNormPtx (typed launchers); the CPU reference is io.jnorm.backend.cpu.CpuNorm.
 //
-// Every kernel works on a "statistic geometry" (NormGeom in common/norm_stats.cuh): the M
+// Statistic kernels work on a "statistic geometry" (NormGeom in common/norm_stats.cuh): the M
 // elements that share one mean / variance are runs of contiguous elements, which describes the
 // per-channel statistics of BN (N runs of L) and the per-(n, group) statistics of GN, IN and LN
-// (one run of (C/G)·L) with the same index formula.
-//
-// Two regimes, chosen on the host by whether one statistic fits in shared memory:
+// (one run of (C/G)·L) with the same index formula. Two regimes, chosen on the host by whether
+// one statistic fits in shared memory:
 //   fits on chip   norm_fwd_fused / norm_bwd_fused: one block owns whole statistics, caches them
 //                  in shared memory and reads global memory once: forward = read x, write y
 //                  (2 tensor transfers, 1 launch); backward = read dy and x, write dx (3, 1).
-//   does not fit   several blocks per statistic with a last-block-done ticket:
+//   does not fit   several blocks per statistic, merged by a last-block-done ticket:
 //                  forward  norm_moments + norm_normalize               (3 transfers, 2 launches)
 //                  backward norm_bwd_sums + norm_bwd_dx                 (5 transfers, 2 launches)
 // Eval-mode backward with per-channel constants (BN / IN with running statistics) is
-// norm_bwd_channel alone, which writes dx and reduces dweight / dbias in one pass (3 transfers). norm_update_running is the standalone
-// running-statistics update (InstanceNorm's average over instances).
+// norm_bwd_channel alone: dx and dweight / dbias in one pass (3 transfers).
+//
+// Column kernels (norm_col_*) take per-channel statistics of channels shorter than a warp
+// (BatchNorm1d, BN on small maps), where runs of L < 32 elements would scatter each warp request
+// over many sectors: they read the tensor as [N rows, C·L columns] instead, with the same budgets
+// (fused 2 / 3 transfers in 1 launch, streaming 3 / 5 in 2, eval 3 in 1).
+//
+// norm_update_running is the standalone running-statistics update (InstanceNorm averages its
+// per-instance statistics over n); BatchNorm's update is folded into the statistics kernels.
 //
 // Arithmetic is in T (float accumulates in float, as PyTorch does); rstd = 1/sqrt(var + eps) is
-// computed with IEEE sqrt and division in every kernel, so forward and backward agree.
+// computed with IEEE sqrt and division in every kernel, so forward and backward agree. No kernel
+// uses floating-point atomics: every reduction has a fixed order, so results are reproducible.
 #include "common/norm_stats.cuh"
 
 using jnorm::block_reduce_sum;
@@ -446,6 +453,15 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
     }
 }
 
+
+// Whether each channel of the streaming backward is covered by exactly one norm_bwd_sums block
+// (one block row per group, and no channel split across chunks), so that block can write
+// dweight / dbias itself and norm_bwd_dx has nothing to finalize.
+__device__ __forceinline__ bool bwd_direct(const NormGeom& g, int chunk) {
+    const bool one_row = static_cast<int>(gridDim.y) == g.groups;
+    return one_row && (gridDim.x == 1 || (g.cg > 1 && chunk % g.L == 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // norm_bwd_sums: the reduction pass of the streaming backward (statistics too large for one
 // block), over (chunk = grid.x, statistic = grid.y; gridDim.y a multiple of `groups`, so a
@@ -453,7 +469,7 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
 //   - per statistic Σg and Σg·x̂ (g = dy·w_c) into `sums`, merged across chunks by the ticket
 //     scheme of norm_moments (per-statistic partials in `stat_partial`);
 //   - per block and channel Σ dy·x̂, Σ dy over the block's chunk of all its statistics, into
-//     `ch_partial` [gridDim.y][gridDim.x][slots][2]; norm_bwd_dx turns them into dweight / dbias.
+//     `ch_partial` [gridDim.y][gridDim.x][2][slots]; norm_bwd_dx turns them into dweight / dbias.
 // With several channels per statistic the chunk of dy and x̂ is cached in shared memory for the
 // per-channel sums (add_channel_sums); with one channel per statistic its block sums are the
 // channel's, and w is applied to the totals instead.
@@ -461,8 +477,9 @@ __device__ void bwd_fused(const T* __restrict__ dy, const T* __restrict__ x, con
 template <typename T, int W>
 __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ mean,
                          const T* __restrict__ var, const T* __restrict__ w, T* __restrict__ sums,
-                         T* __restrict__ stat_partial, T* __restrict__ ch_partial, unsigned* __restrict__ ticket,
-                         const NormGeom g, int chunk, T eps) {
+                         T* __restrict__ dw, T* __restrict__ db, T* __restrict__ stat_partial,
+                         T* __restrict__ ch_partial, unsigned* __restrict__ ticket, const NormGeom g, int chunk,
+                         T eps) {
     __shared__ T scratch[64];
     __shared__ T stat[2];
     __shared__ int last_flag;
@@ -548,10 +565,24 @@ __device__ void bwd_sums(const T* __restrict__ dy, const T* __restrict__ x, cons
         }
         __syncthreads();
     }
+    if (bwd_direct(g, chunk)) {
+        // This block alone covers its channels: its sums are final.
+        const int c0 = g.first_channel(blockIdx.y) + cl0;
+        for (int j = threadIdx.x; j < count; j += blockDim.x) {
+            if (dw != nullptr) {
+                dw[c0 + j] = dwa[j];
+            }
+            if (db != nullptr) {
+                db[c0 + j] = dba[j];
+            }
+        }
+        return;
+    }
+    // [dweight slots][dbias slots] per block: consecutive threads store contiguously.
     T* out = ch_partial + 2 * (static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * slots;
     for (int j = threadIdx.x; j < count; j += blockDim.x) {
-        out[2 * j] = dwa[j];
-        out[2 * j + 1] = dba[j];
+        out[j] = dwa[j];
+        out[slots + j] = dba[j];
     }
 }
 
@@ -573,7 +604,7 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
     const int e1 = min(g.M, e0 + chunk);
     const bool multi = g.cg > 1;
     const int slots = multi ? chunk / g.L + 2 : 1;
-    if ((dw != nullptr || db != nullptr) && static_cast<int>(blockIdx.y) < g.groups) {
+    if ((dw != nullptr || db != nullptr) && static_cast<int>(blockIdx.y) < g.groups && !bwd_direct(g, chunk)) {
         const int grp = blockIdx.y;
         const int rows = gridDim.y / g.groups;
         const int chunks = gridDim.x;
@@ -588,9 +619,9 @@ __device__ void bwd_dx(const T* __restrict__ dy, const T* __restrict__ x, const 
                 const long long by = static_cast<long long>(row) * g.groups + grp;
                 for (int j = j_first; j <= j_last; ++j) {
                     const int slot = multi ? cl - j * chunk / g.L : 0;
-                    const T* p = ch_partial + 2 * ((by * chunks + j) * slots + slot);
+                    const T* p = ch_partial + 2 * (by * chunks + j) * slots + slot;
                     a += p[0];
-                    bsum += p[1];
+                    bsum += p[slots];
                 }
             }
             if (dw != nullptr) {
@@ -875,11 +906,12 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
         m = col_merge(part, t, lc, welford);
     }
     if (gridDim.y > 1) {
+        // Partials are [chunk][3][C]: the owners (consecutive channels) store contiguously.
         if (owner) {
-            T* p = partial + 3 * (static_cast<long long>(t.c0 + lc) * gridDim.y + blockIdx.y);
+            T* p = partial + 3LL * C * blockIdx.y + t.c0 + lc;
             p[0] = m.n;
-            p[1] = m.mean;
-            p[2] = m.m2;
+            p[C] = m.mean;
+            p[2 * C] = m.m2;
         }
         __threadfence();
         __syncthreads();
@@ -887,10 +919,10 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
             return;
         }
         if (owner) {
-            const T* p = partial + 3 * static_cast<long long>(t.c0 + lc) * gridDim.y;
             m = NormWelford<T>{T(0), T(0), T(0)};
             for (int q = 0; q < static_cast<int>(gridDim.y); ++q) {
-                const NormWelford<T> o{__ldcg(p + 3 * q), __ldcg(p + 3 * q + 1), __ldcg(p + 3 * q + 2)};
+                const T* p = partial + 3LL * C * q + t.c0 + lc;
+                const NormWelford<T> o{__ldcg(p), __ldcg(p + C), __ldcg(p + 2 * C)};
                 if (welford) {
                     m = jnorm::welford_combine(m, o);
                 } else {
@@ -1129,11 +1161,12 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
         NORM_DISPATCH(T, bwd_fused, dy, x, mean, var, w, dx, dw, db, partial, ticket, g, eps, train)               \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_sums_##SUF(const T* dy, const T* x, const T* mean, const T* var,        \
-                                                   const T* w, T* sums, T* stat_partial, T* ch_partial,         \
-                                                   unsigned* ticket, NORM_GEOM_PARAMS, int chunk, int vec,      \
-                                                   T eps) {                                                     \
+                                                   const T* w, T* sums, T* dw, T* db, T* stat_partial,          \
+                                                   T* ch_partial, unsigned* ticket, NORM_GEOM_PARAMS, int chunk, \
+                                                   int vec, T eps) {                                            \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, stat_partial, ch_partial, ticket, g, chunk, eps)  \
+        NORM_DISPATCH(T, bwd_sums, dy, x, mean, var, w, sums, dw, db, stat_partial, ch_partial, ticket, g, chunk, \
+                      eps)                                                                                      \
     }                                                                                                           \
     extern "C" __global__ void norm_bwd_dx_##SUF(const T* dy, const T* x, const T* mean, const T* var,          \
                                                  const T* w, const T* sums, T* dx, T* dw, T* db,                \

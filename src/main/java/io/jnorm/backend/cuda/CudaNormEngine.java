@@ -77,18 +77,18 @@ final class CudaNormEngine {
     }
 
     private void forwardTrainLaunches(DType t, NormLayout layout, DevicePointer x, DevicePointer w, DevicePointer b,
-                                   DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
-                                   Running running) {
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
-        int width = CudaNormPlan.vectorWidth(g, t);
+                                      DevicePointer y, DevicePointer mean, DevicePointer var, double eps,
+                                      Running running) {
         boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
         Running inKernel = running != null && perChannel ? running : null;
-        double factor = running == null ? 0 : running.factor();
-        double bessel = running == null ? 0 : running.bessel();
         if (CudaNormPlan.columnLayout(layout)) {
             columnForward(t, layout, x, w, b, y, mean, var, eps, inKernel);
             return;
         }
+        CudaNormGeometry g = geometry(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
+        double factor = running == null ? 0 : running.factor();
+        double bessel = running == null ? 0 : running.bessel();
         if (plan.forwardFits(g, t)) {
             LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
                     plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
@@ -125,7 +125,7 @@ final class CudaNormEngine {
             columnStats(t, layout, x, null, null, mean, var, null, null, null, null, null, false, 0, 0, 0);
             return;
         }
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         int width = CudaNormPlan.vectorWidth(g, t);
         int chunk = plan.chunk(t);
         int chunks = plan.chunks(g.m(), plan.chunk(t));
@@ -142,7 +142,7 @@ final class CudaNormEngine {
             columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
             return;
         }
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        CudaNormGeometry g = geometry(layout);
         normalizeLaunch(t, layout, g, CudaNormPlan.vectorWidth(g, t), x, mean, var, w, b, y, eps, null);
     }
 
@@ -172,8 +172,6 @@ final class CudaNormEngine {
     private void backwardLaunches(DType t, NormLayout layout, DevicePointer dy, DevicePointer x, DevicePointer mean,
                                   DevicePointer var, double eps, DevicePointer w, boolean statsFromInput,
                                   DevicePointer dx, DevicePointer dw, DevicePointer db) {
-        CudaNormGeometry g = CudaNormGeometry.of(layout);
-        int width = CudaNormPlan.vectorWidth(g, t);
         if (dx == null && dw == null && db == null) {
             return;
         }
@@ -185,6 +183,8 @@ final class CudaNormEngine {
             channelReduce(t, layout, dy, x, mean, var, eps, w, dx, dw, db);
             return;
         }
+        CudaNormGeometry g = geometry(layout);
+        int width = CudaNormPlan.vectorWidth(g, t);
         if (plan.backwardFits(g, t)) {
             int k = CudaNormPlan.blocksPerGroup(g);
             reserve(t, 2L * k * layout.c(), g.groups());
@@ -209,7 +209,8 @@ final class CudaNormEngine {
         int threads = plan.threads(Math.min(g.m(), chunk) / width);
         int cached = g.cg() == 1 ? 0 : 2 * chunk;
         LaunchConfig sumsCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, (cached + 3 * slots) * t.bytes());
-        ptx.bwdSums(t, sumsCfg, dy, x, mean, var, w, sums, statPartial, chPartial, tickets, g, chunk, width > 1, eps);
+        ptx.bwdSums(t, sumsCfg, dy, x, mean, var, w, sums, dw, db, statPartial, chPartial, tickets, g, chunk, width > 1,
+                eps);
         LaunchConfig dxCfg = new LaunchConfig(chunks, gridY, 1, threads, 1, 1, slots * t.bytes());
         ptx.bwdDx(t, dxCfg, dy, x, mean, var, w, sums, dx, dw, db, chPartial, g, chunk, width > 1, eps,
                 statsFromInput);
@@ -247,7 +248,7 @@ final class CudaNormEngine {
         int l = layout.l();
         double factor = running == null ? 0 : running.factor();
         double bessel = running == null ? 0 : running.bessel();
-        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, c, l);
         long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, false);
         if (bytes <= plan.sharedBudget()) {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
@@ -272,7 +273,7 @@ final class CudaNormEngine {
             columnStats(t, layout, x, dy, w, mean, var, null, null, dx, dw, db, true, eps, 0, 0);
             return;
         }
-        CudaNormPlan.ColumnShape f = plan.columnFused(n, l);
+        CudaNormPlan.ColumnShape f = plan.columnFused(n, c, l);
         long bytes = CudaNormPlan.columnFusedBytes(f, n, l, t, true);
         if (bytes <= plan.sharedBudget()) {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
@@ -312,7 +313,7 @@ final class CudaNormEngine {
         int n = layout.n();
         int c = layout.c();
         int l = layout.l();
-        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(c, l);
         int tiles = s.tiles(c, l);
         int chunks = s.chunks(n);
         reserve(t, 3L * c * chunks, tiles);
@@ -329,10 +330,25 @@ final class CudaNormEngine {
         int n = layout.n();
         int c = layout.c();
         int l = layout.l();
-        CudaNormPlan.ColumnShape s = plan.columnStreaming(l);
+        CudaNormPlan.ColumnShape s = plan.columnStreaming(c, l);
         LaunchConfig cfg = new LaunchConfig(s.tiles(c, l), s.chunks(n), 1, s.tileCols(), s.rowThreads(), 1,
                 4 * (s.tileCols() / l) * t.bytes());
         ptx.colApply(t, cfg, x, dy, mean, var, w, b, sums, out, n, c, l, s.tileCols(), s.rowsPerChunk(), mode, eps);
+    }
+
+    /**
+     * The statistic geometry of a layout for the statistic kernels, whose y-grid holds one block
+     * row per channel group.
+     *
+     * @throws IllegalStateException when the layout has more channel groups than CUDA's y-grid limit
+     */
+    private static CudaNormGeometry geometry(NormLayout layout) {
+        CudaNormGeometry g = CudaNormGeometry.of(layout);
+        if (g.groups() > CudaNormPlan.MAX_GRID_Y) {
+            throw new IllegalStateException("cuda norm kernels: " + layout + " has " + g.groups()
+                    + " channel groups; the statistic kernels support at most " + CudaNormPlan.MAX_GRID_Y);
+        }
+        return g;
     }
 
     /** The running update alone: {@code instances} blocks of {@code channels} statistics averaged. */

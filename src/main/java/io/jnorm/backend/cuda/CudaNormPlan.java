@@ -21,7 +21,7 @@ import io.jnorm.tensor.DType;
  *       fits in shared memory.</li>
  * </ul>
  */
-record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
+record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread, int rowsPerThread) {
     /**
      * Largest per-channel table of (mean, rstd) per sample that norm_bwd_channel stages in shared
      * memory; larger batches read the statistics per vector instead.
@@ -32,18 +32,20 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
 
     /**
      * The production plan: 48 KiB of shared memory a launch may use without an opt-in (less
-     * 2 KiB for the kernels' static arrays), 256 threads, 4 vectors per thread per chunk.
+     * 2 KiB for the kernels' static arrays), 256 threads, 4 vectors per thread per chunk, 64 rows per
+     * row-thread in the column kernels (grid partials stay a few percent of a tensor).
      */
-    static final CudaNormPlan DEFAULT = new CudaNormPlan(48 * 1024 - 2048, 256, 4);
+    static final CudaNormPlan DEFAULT = new CudaNormPlan(48 * 1024 - 2048, 256, 4, 64);
 
     /**
      * @param sharedBudget     dynamic shared bytes a block may use
      * @param maxThreads       threads per block, a multiple of 32
      * @param vectorsPerThread vectors each thread of a streaming block handles per chunk
+     * @param rowsPerThread    rows each row-thread of a streaming column block handles per chunk
      */
     CudaNormPlan {
         if (maxThreads < 32 || maxThreads % 32 != 0 || maxThreads > 1024 || vectorsPerThread < 1
-                || sharedBudget < 0) {
+                || sharedBudget < 0 || rowsPerThread < 1) {
             throw new IllegalArgumentException("CudaNormPlan: bad tuning " + sharedBudget + ", " + maxThreads + ", "
                     + vectorsPerThread);
         }
@@ -160,16 +162,18 @@ record CudaNormPlan(int sharedBudget, int maxThreads, int vectorsPerThread) {
     }
 
     /** Fused column kernels: 32-column tiles (one full row slice per warp), all rows in one block. */
-    ColumnShape columnFused(int n, int l) {
-        int tile = l * Math.max(1, 32 / l);
+    ColumnShape columnFused(int n, int c, int l) {
+        int tile = l * Math.max(1, Math.min(32, (c * l + 31) / 32 * 32) / l);
         return new ColumnShape(tile, Math.max(1, Math.min(maxThreads, 256) / tile), n);
     }
 
-    /** Streaming column kernels: about half a block of columns, two or more row threads, 4·vectorsPerThread rows each. */
-    ColumnShape columnStreaming(int l) {
-        int tile = l * Math.max(1, maxThreads / 2 / l);
+    /** Streaming column kernels: about half a block of columns, two or more row threads, rowsPerThread rows each. */
+    ColumnShape columnStreaming(int c, int l) {
+        // about half a block of columns, but no wider than the tensor's row (rounded to a warp)
+        int cols = Math.min(maxThreads / 2, (c * l + 31) / 32 * 32);
+        int tile = l * Math.max(1, cols / l);
         int ry = Math.max(1, maxThreads / tile);
-        return new ColumnShape(tile, ry, ry * 4 * vectorsPerThread);
+        return new ColumnShape(tile, ry, ry * rowsPerThread);
     }
 
     /** Dynamic shared memory of norm_col_fused: per-thread partials, channel table, cached rows. */

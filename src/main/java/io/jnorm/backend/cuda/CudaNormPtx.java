@@ -51,7 +51,7 @@ final class CudaNormPtx {
         moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT"));
         normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
         bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
-        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPP" + GEOM + "II" + "T"));
+        bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPPPP" + GEOM + "II" + "T"));
         bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPPPPP" + GEOM + "II" + "T" + "I"));
         bwdChannel = m.perDType(MODULE, "norm_bwd_channel", params("PPPPPPPPPP" + "IIIII" + "III" + "T"));
         updateRunning = m.perDType(MODULE, "norm_update_running", params("PPPP" + "II" + "TT"));
@@ -148,10 +148,10 @@ final class CudaNormPtx {
     }
 
     void bwdSums(DType t, LaunchConfig cfg, DevicePointer dy, DevicePointer x, DevicePointer mean,
-                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer statPartial,
-                 DevicePointer chPartial, DevicePointer ticket, CudaNormGeometry g, int chunk, boolean vec,
-                 double eps) {
-        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, statPartial, chPartial, ticket), g).i32(chunk)
+                 DevicePointer var, DevicePointer w, DevicePointer sums, DevicePointer dw, DevicePointer db,
+                 DevicePointer statPartial, DevicePointer chPartial, DevicePointer ticket, CudaNormGeometry g,
+                 int chunk, boolean vec, double eps) {
+        KernelArgs a = geom(ptrs(dy, x, mean, var, w, sums, dw, db, statPartial, chPartial, ticket), g).i32(chunk)
                 .i32(vec ? 1 : 0);
         launch(bwdSums, t, cfg, real(a, t, eps));
     }

@@ -46,7 +46,7 @@ class CudaNormKernelsTest {
         allocator = new CachingAllocator(driver, true);
         PtxModules modules = new PtxModules(driver, new LaunchLog());
         fused = new CudaNormEngine(modules, allocator);
-        streaming = new CudaNormEngine(modules, allocator, new CudaNormPlan(0, 32, 1));
+        streaming = new CudaNormEngine(modules, allocator, new CudaNormPlan(0, 32, 1, 4));
         fused.ptx().recording(true);
         streaming.ptx().recording(true);
     }

@@ -43,11 +43,13 @@ class EmulatedNormLayersTest {
     /** kind, input shape, groups / normalized dims, train steps. */
     static Stream<Arguments> layers() {
         Object[][] rows = {
-            {"bn2d", new int[] {2, 4, 5, 5}, 0, 3},
+            {"bn2d (column kernels)", new int[] {2, 4, 5, 5}, 0, 3},
+            {"bn2d 6x6 (statistic kernels)", new int[] {2, 3, 6, 6}, 0, 2},
             {"bn2d N=1", new int[] {1, 3, 4, 4}, 0, 2},
             {"bn2d H·W=1", new int[] {4, 3, 1, 1}, 0, 2},
             {"bn2d multi-block (streaming)", new int[] {2, 2, 80, 80}, 0, 1},
             {"bn1d", new int[] {6, 5}, 0, 2},
+            {"bn1d multi-block (streaming)", new int[] {600, 70}, 0, 1},
             {"gn", new int[] {2, 6, 3, 3}, 3, 2},
             {"gn multi-block (streaming)", new int[] {1, 4, 64, 64}, 1, 1},
             {"ln", new int[] {3, 4, 8}, 1, 2},
@@ -127,7 +129,11 @@ class EmulatedNormLayersTest {
             }
         }
         Map<String, Long> ran = diff(before, normLaunches(backend));
-        String forward = kind.contains("streaming") ? "norm_moments_" : "norm_fwd_fused_";
+        long spatial = Shape.of(shape).numel() / shape[0] / shape[1];
+        boolean columns = kind.startsWith("bn") && spatial < 32;  // short channels: column kernels
+        boolean streaming = kind.contains("streaming");
+        String forward = columns ? (streaming ? "norm_col_stats_" : "norm_col_fused_")
+                : streaming ? "norm_moments_" : "norm_fwd_fused_";
         assertTrue(ran.keySet().stream().anyMatch(k -> k.startsWith(forward)),
                 kind + ": expected " + forward + "* to run, ran " + ran);
         assertTrue(ran.keySet().stream().allMatch(k -> k.endsWith("_" + t.suffix())), kind + ": dtype of kernels " + ran);
@@ -227,7 +233,10 @@ class EmulatedNormLayersTest {
 
     static Stream<String> fixtureCases() {
         return Stream.of("bn_torch/train_n2_c3_h4_w4_3steps", "bn_torch/eval_n2_c3_h4_w4",
-                "bn_torch/train_momentum_none_4steps", "gn_torch/n2_c6_g3_h4_w4", "ln_torch/n2_c3_h4_w4_ns_hw",
+                "bn_torch/train_momentum_none_4steps", "bn_torch/train_n3_c4_l6_bn1d_3steps",
+                "bn_torch/train_zero_var_channel_n4_c3_h3_w3_2steps", "bn_torch/train_nan_input_n3_c3_h3_w3_1step",
+                "gn_torch/n2_c6_g3_h4_w4", "gn_torch/n2_c6_g3_nan_input", "gn_torch/n2_c6_g3_zero_var_group",
+                "ln_torch/n2_c3_h4_w4_ns_hw", "ln_torch/n3_d1_single_element",
                 "in_torch/tracked_train_n3_c2_h3_w3_3steps");
     }
 
@@ -277,8 +286,11 @@ class EmulatedNormLayersTest {
         int[] in = f.ints("input_shape");
         double eps = f.number("eps");
         return switch (f.method) {
-            case "bn_torch" -> new BatchNorm2d(in[1], eps, f.number("momentum"), f.flag("affine"),
-                    f.flag("track_running_stats"), DType.F64, GPU);
+            case "bn_torch" -> f.string("module").contains("BatchNorm1d")
+                    ? new BatchNorm1d(in[1], eps, f.number("momentum"), f.flag("affine"), f.flag("track_running_stats"),
+                            DType.F64, GPU)
+                    : new BatchNorm2d(in[1], eps, f.number("momentum"), f.flag("affine"), f.flag("track_running_stats"),
+                            DType.F64, GPU);
             case "gn_torch" -> new GroupNorm(f.number("num_groups").intValue(), in[1], eps, f.flag("affine"),
                     DType.F64, GPU);
             case "ln_torch" -> new LayerNorm(f.ints("normalized_shape"), eps, f.flag("elementwise_affine"), DType.F64,
