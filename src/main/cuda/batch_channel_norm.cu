@@ -1,8 +1,8 @@
 // Batch-Channel Normalization's own kernels (spec-ws-bcn-sn.md §2): EstBN's estimate update and
 // the mapping between BCN's per-GROUP affine (G values) and the per-channel affine the shared
 // normalize kernels take (norm.cu runs the per-channel and per-group statistics, normalize and
-// backward). The Java side is io.jnorm.backend.cuda.CudaBatchChannelNorm (launchers in
-// BatchChannelNormPtx); the CPU reference with the same names is CpuBatchChannelNorm.
+// backward). The Java side is io.jnorm.backend.cuda.CudaBatchChannelNorm (typed
+// launchers mirror these entries); the CPU reference with the same names is CpuBatchChannelNorm.
 //
 // These kernels touch C or G values: one thread per channel or group, grid-stride. Arithmetic
 // is in double for both dtypes, rounded once on store as the reference does; sum_groups adds a

@@ -1,8 +1,8 @@
 // Switchable Normalization kernels (spec-ws-bcn-sn.md §3, the official SwitchNorm2d): IN
 // statistics with the unbiased variance, LN and BN statistics derived from them, two softmax
 // mixes over (IN, LN[, BN]), normalize + per-channel affine, and the closed-form backward of
-// §3.6. The Java side is io.jnorm.backend.cuda.CudaSwitchableNorm (launchers in
-// SwitchableNormPtx); the CPU reference with the same names is CpuSwitchableNorm.
+// §3.6. The Java side is io.jnorm.backend.cuda.CudaSwitchableNorm (typed
+// launchers mirror these entries); the CPU reference with the same names is CpuSwitchableNorm.
 //
 // A forward is two launches and three tensor transfers (x read by sn_statistics, x read and y
 // written by sn_forward), the budget of one norm plus nothing: SN is "three norms" only in its
@@ -191,7 +191,8 @@ __device__ void backward_reduce(const T* __restrict__ x, const T* __restrict__ d
     __shared__ T scratch[64];
     __shared__ T stat[2];
     for (int c = blockIdx.x; c < C; c += gridDim.x) {
-        const T g = gamma != nullptr ? gamma[c] : T(1);
+        // Only thread 0 uses γ: a load in every lane would move blockDim copies of it.
+        const T g = threadIdx.x == 0 && gamma != nullptr ? gamma[c] : T(1);
         double dg = 0.0;
         double db = 0.0;
         for (int n = 0; n < N; ++n) {

@@ -5,11 +5,11 @@
 // io.jnorm.backend.cuda.CudaUnifiedBatchNorm (its typed launchers mirror these entries); the CPU
 // reference with the same names is CpuUnifiedBatchNorm.
 //
-//   ubn_cosine              the gate's mean pairwise cosine of up to 16 samples, on the device:
-//                           the Gram matrix of the samples (136 dot products) in one pass over
-//                           their n·F values, feature tiles staged in shared memory; blocks split
-//                           the features and the last block (ticket) merges the partial Gram
-//                           matrices in block order and writes c in double.
+//   ubn_cosine              the gate's mean pairwise cosine of the first n samples (16 by
+//                           default), on the device: their Gram matrix in 16 × 16 blocks, feature
+//                           tiles staged in shared memory (one pass over x for n ≤ 16); blocks split
+//                           the features and the block pairs, and the last block (ticket) merges
+//                           the partial Gram matrices in block order and writes c in double.
 //   ubn_center              one block per instance (n, c): the plane's mean a and xc = x + w_c·a.
 //   ubn_calibrate           one block per instance: b = mean(x̂), s = sigmoid(w_s·b + b_s), the
 //                           depthwise conv z = K ⋆ x̂ + bias from the plane cached in shared
@@ -33,9 +33,10 @@ extern __shared__ __align__(16) unsigned char ubn_dynamic_smem[];
 
 namespace {
 
-constexpr int kCosSamples = 16;
-constexpr int kCosPairs = kCosSamples * (kCosSamples + 1) / 2;
-constexpr int kCosTile = 128;
+// The Gram matrix is computed in 16 × 16 sample blocks: one thread per entry of a block pair.
+constexpr int kCosBlock = 16;
+constexpr int kCosEntries = kCosBlock * kCosBlock;
+constexpr int kCosTile = 64;
 // torch.nn.functional.cosine_similarity's eps, applied to each norm separately.
 constexpr double kCosEps = 1e-8;
 
@@ -51,80 +52,108 @@ __device__ __forceinline__ void pair_of(int p, int n, int& i, int& j) {
     j = i + p;
 }
 
+// Stages rows [first, first + 16) of the samples, features [f0, f0 + kCosTile), as doubles.
+template <typename T>
+__device__ __forceinline__ void cos_stage(const T* __restrict__ x, int n, int F, int first, long long f0,
+                                          double (*tile)[kCosTile + 1]) {
+    for (int q = threadIdx.x; q < kCosBlock * kCosTile; q += blockDim.x) {
+        const int r = q / kCosTile;
+        const int k = q - r * kCosTile;
+        const int i = first + r;
+        const long long f = f0 + k;
+        tile[r][k] = i < n && f < F ? static_cast<double>(x[static_cast<long long>(i) * F + f]) : 0.0;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ubn_cosine: c = (Σ_ij S_ij − n)/(n(n − 1)) with S_ij = G_ij/(max(|F_i|, eps)·max(|F_j|, eps)),
-// G the Gram matrix of the first n ≤ 16 samples (flattened over C·H·W = F); c = 1 for n = 1.
-// Parallelizes over feature tiles (grid.x, blocks loop over tiles): a block stages an n × 128
-// tile (coalesced rows), then thread p < n(n+1)/2 accumulates pair p's dot product from shared
-// memory (rows padded by one element against bank conflicts). x is read once.
+// G the Gram matrix of the first n samples (flattened over C·H·W = F); c = 1 for n = 1.
+// Parallelizes over (feature tiles = grid.x, pairs of 16-sample blocks = grid.y): a block stages
+// the two blocks' rows of a 64-feature tile (coalesced rows, padded against bank conflicts) and
+// each of its 256 threads accumulates one Gram entry in double. For the default 16 samples that
+// is one block pair, so x is read once. The last block to finish (ticket) sums the partial Gram
+// matrices in block order, then the normalized entries in a fixed tree, and writes c.
 // ---------------------------------------------------------------------------------------------
 template <typename T>
 __device__ void cosine(const T* __restrict__ x, int n, int F, double* __restrict__ partial,
                        unsigned* __restrict__ ticket, double* __restrict__ out) {
-    __shared__ double tile[kCosSamples][kCosTile + 1];
-    __shared__ double gram[kCosPairs];
+    __shared__ double tile_a[kCosBlock][kCosTile + 1];
+    __shared__ double tile_b[kCosBlock][kCosTile + 1];
+    __shared__ double scratch[32];
     __shared__ int last_flag;
-    const int pairs = n * (n + 1) / 2;
-    int pi = 0;
-    int pj = 0;
-    if (threadIdx.x < pairs) {
-        pair_of(threadIdx.x, n, pi, pj);
-    }
+    const int blocks = (n + kCosBlock - 1) / kCosBlock;
+    int bi;
+    int bj;
+    pair_of(blockIdx.y, blocks, bi, bj);
+    const int ti = threadIdx.x / kCosBlock;
+    const int tj = threadIdx.x % kCosBlock;
+    double (*tb)[kCosTile + 1] = bi == bj ? tile_a : tile_b;
     double acc = 0.0;
     for (long long f0 = static_cast<long long>(blockIdx.x) * kCosTile; f0 < F;
          f0 += static_cast<long long>(gridDim.x) * kCosTile) {
-        for (int q = threadIdx.x; q < n * kCosTile; q += blockDim.x) {
-            const int s = q / kCosTile;
-            const int k = q - s * kCosTile;
-            const long long f = f0 + k;
-            tile[s][k] = f < F ? static_cast<double>(x[static_cast<long long>(s) * F + f]) : 0.0;
+        cos_stage(x, n, F, bi * kCosBlock, f0, tile_a);
+        if (bi != bj) {
+            cos_stage(x, n, F, bj * kCosBlock, f0, tile_b);
         }
         __syncthreads();
-        if (threadIdx.x < pairs) {
 #pragma unroll 8
-            for (int k = 0; k < kCosTile; ++k) {
-                acc += tile[pi][k] * tile[pj][k];
-            }
+        for (int k = 0; k < kCosTile; ++k) {
+            acc += tile_a[ti][k] * tb[tj][k];
         }
         __syncthreads();
     }
-    if (threadIdx.x < pairs) {
-        partial[static_cast<long long>(blockIdx.x) * kCosPairs + threadIdx.x] = acc;
-    }
-    // Every pair thread wrote a partial: fence them all before thread 0 takes the ticket.
+    partial[(static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * kCosEntries + threadIdx.x] = acc;
+    // Every thread wrote a partial: fence them all before thread 0 takes the ticket.
     __threadfence();
     __syncthreads();
-    if (!jnorm::norm_last_block(ticket, gridDim.x, &last_flag)) {
+    if (!jnorm::norm_last_block(ticket, gridDim.x * gridDim.y, &last_flag)) {
         return;
     }
-    if (threadIdx.x < pairs) {
+    // Phase 1: each entry's sum over the feature blocks, in block order, stored in place of the
+    // first feature block's partial (only this block reads the partials now).
+    const int entries = gridDim.y * kCosEntries;
+    for (int e = threadIdx.x; e < entries; e += blockDim.x) {
+        const int q = e / kCosEntries;
+        const int t = e - q * kCosEntries;
         double g = 0.0;
-        for (int blk = 0; blk < static_cast<int>(gridDim.x); ++blk) {
-            g += __ldcg(partial + static_cast<long long>(blk) * kCosPairs + threadIdx.x);
+        for (int bx = 0; bx < static_cast<int>(gridDim.x); ++bx) {
+            g += __ldcg(partial + (static_cast<long long>(q) * gridDim.x + bx) * kCosEntries + t);
         }
-        gram[threadIdx.x] = g;
+        partial[static_cast<long long>(q) * gridDim.x * kCosEntries + t] = g;
     }
+    // A block barrier makes this block's global writes visible to its own threads.
     __syncthreads();
-    if (threadIdx.x != 0) {
-        return;
-    }
-    *ticket = 0u;
-    if (n == 1) {
-        *out = 1.0;
-        return;
-    }
-    // Diagonal G_ii sits at pair index i·n − i(i−1)/2.
+    // Phase 2: Σ over the upper triangle of S (off-diagonal entries twice).
     double total = 0.0;
-    for (int p = 0; p < pairs; ++p) {
-        int i;
-        int j;
-        pair_of(p, n, i, j);
-        const double ni = fmax(sqrt(gram[i * n - i * (i - 1) / 2]), kCosEps);
-        const double nj = fmax(sqrt(gram[j * n - j * (j - 1) / 2]), kCosEps);
-        const double sij = gram[p] / (ni * nj);
+    for (int e = threadIdx.x; e < entries; e += blockDim.x) {
+        const int q = e / kCosEntries;
+        const int t = e - q * kCosEntries;
+        int qi;
+        int qj;
+        pair_of(q, blocks, qi, qj);
+        const int i = qi * kCosBlock + t / kCosBlock;
+        const int j = qj * kCosBlock + t % kCosBlock;
+        if (i >= n || j >= n || (qi == qj && i > j)) {
+            continue;
+        }
+        // G_ii is entry (i % 16, i % 16) of the diagonal block pair of block i / 16.
+        const int di = i / kCosBlock;
+        const int dj = j / kCosBlock;
+        const int qdi = di * blocks - di * (di - 1) / 2;
+        const int qdj = dj * blocks - dj * (dj - 1) / 2;
+        const double gii = partial[static_cast<long long>(qdi) * gridDim.x * kCosEntries
+                                   + (i % kCosBlock) * (kCosBlock + 1)];
+        const double gjj = partial[static_cast<long long>(qdj) * gridDim.x * kCosEntries
+                                   + (j % kCosBlock) * (kCosBlock + 1)];
+        const double g = partial[static_cast<long long>(q) * gridDim.x * kCosEntries + t];
+        const double sij = g / (fmax(sqrt(gii), kCosEps) * fmax(sqrt(gjj), kCosEps));
         total += i == j ? sij : 2.0 * sij;
     }
-    *out = (total - n) / (static_cast<double>(n) * (n - 1));
+    total = block_reduce_sum(total, scratch);
+    if (threadIdx.x == 0) {
+        *ticket = 0u;
+        *out = n == 1 ? 1.0 : (total - n) / (static_cast<double>(n) * (n - 1));
+    }
 }
 
 // Reads element e of a plane: from the shared cache, or from global memory.
@@ -139,26 +168,31 @@ __device__ __forceinline__ T plane_at(const T* cache, const T* global, int e) {
 
 // ---------------------------------------------------------------------------------------------
 // ubn_center: a = mean_hw(x), xc = x + w_c·a. Parallelizes over instances (grid.x, blocks loop);
-// pass 1 sums the plane (caching it when `kCached`), pass 2 writes xc.
+// pass 1 sums the plane in W-wide (16-byte) vectors, caching it when `kCached`; pass 2 writes xc.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int W, bool kCached>
 __device__ void center(const T* __restrict__ x, const T* __restrict__ wc, int N, int C, int P,
                        T* __restrict__ a, T* __restrict__ xc) {
     __shared__ T scratch[32];
     __shared__ T weight;
     T* cache = reinterpret_cast<T*>(ubn_dynamic_smem);
+    const int nv = P / W;
     for (int i = blockIdx.x; i < N * C; i += gridDim.x) {
         const T* row = x + static_cast<long long>(i) * P;
         if (threadIdx.x == 0) {
             weight = wc[i % C];
         }
         T sum = T(0);
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            const T v = row[e];
+        for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+            T q[W];
+            jnorm::load_vec<W>(row + v * W, q);
             if constexpr (kCached) {
-                cache[e] = v;
+                jnorm::store_vec<W>(cache + v * W, q);
             }
-            sum += v;
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                sum += q[k];
+            }
         }
         // Its barriers also publish `weight` (each thread re-reads only cache slots it wrote).
         const T mean = block_reduce_sum(sum, scratch) / T(P);
@@ -167,8 +201,18 @@ __device__ void center(const T* __restrict__ x, const T* __restrict__ wc, int N,
         }
         const T shift = weight * mean;
         T* out = xc + static_cast<long long>(i) * P;
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            out[e] = plane_at<T, kCached>(cache, row, e) + shift;
+        for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+            T q[W];
+            if constexpr (kCached) {
+                jnorm::load_vec_shared<W>(cache + v * W, q);
+            } else {
+                jnorm::load_vec<W>(row + v * W, q);
+            }
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                q[k] += shift;
+            }
+            jnorm::store_vec<W>(out + v * W, q);
         }
         __syncthreads();
     }
@@ -183,15 +227,17 @@ __device__ __forceinline__ double sigmoid(double v) {
 // (k−1)/2; z = x̂ without conv), y = s·z. Parallelizes over instances; the plane and the channel's
 // k² taps are staged in shared memory, so the k² taps per output cost no global traffic.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int V, bool kCached>
 __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, const T* __restrict__ bs,
                           const T* __restrict__ kernel, const T* __restrict__ kbias, int k, int N, int C, int H,
                           int W, T* __restrict__ scale, T* __restrict__ z, T* __restrict__ y) {
     __shared__ T scratch[32];
     __shared__ T coef[2];
     const int P = H * W;
+    // The plane cache follows the taps, rounded up to 16 bytes so vector stores stay aligned.
     T* taps = reinterpret_cast<T*>(ubn_dynamic_smem);
-    T* cache = taps + k * k;
+    constexpr int kAlign = 16 / static_cast<int>(sizeof(T));
+    T* cache = taps + (k * k + kAlign - 1) / kAlign * kAlign;
     const int pad = (k - 1) / 2;
     for (int i = blockIdx.x; i < N * C; i += gridDim.x) {
         const int c = i % C;
@@ -202,12 +248,16 @@ __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, 
             }
         }
         T sum = T(0);
-        for (int e = threadIdx.x; e < P; e += blockDim.x) {
-            const T v = row[e];
+        for (int v = threadIdx.x; v < P / V; v += blockDim.x) {
+            T q[V];
+            jnorm::load_vec<V>(row + v * V, q);
             if constexpr (kCached) {
-                cache[e] = v;
+                jnorm::store_vec<V>(cache + v * V, q);
             }
-            sum += v;
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                sum += q[j];
+            }
         }
         const T b = block_reduce_sum(sum, scratch) / T(P);
         if (threadIdx.x == 0) {
@@ -259,7 +309,7 @@ __device__ void calibrate(const T* __restrict__ xhat, const T* __restrict__ ws, 
 // when they fit; each tap's sum is owned by one warp (tap = warp, warp + warps, ...), so the
 // accumulation order is fixed without block barriers per tap.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int V, bool kCached>
 __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict__ xhat, const T* __restrict__ z,
                                    const T* __restrict__ scale, const T* __restrict__ ws,
                                    const T* __restrict__ kernel, int k, int N, int C, int H, int W,
@@ -285,7 +335,8 @@ __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict
         double acc_dws = 0.0;
         double acc_dbs = 0.0;
         double acc_db = 0.0;
-        const T wsc = ws[c];
+        // Only thread 0 uses w_s: a load in every lane would move blockDim copies of it.
+        const T wsc = threadIdx.x == 0 ? ws[c] : T(0);
         for (int n = 0; n < N; ++n) {
             const long long base = (static_cast<long long>(n) * C + c) * P;
             if (threadIdx.x == 0) {
@@ -389,35 +440,54 @@ __device__ void calibrate_backward(const T* __restrict__ dy, const T* __restrict
 
 // ---------------------------------------------------------------------------------------------
 // ubn_center_backward: S = Σ_hw dxc per (n, c); dw_c = Σ_n a·S (in n order); dx = dxc + w_c·S/P.
-// Parallelizes over channels (grid.x, blocks loop over their N planes); the plane is cached in
-// shared memory between the sum and the dx pass when it fits.
+// Parallelizes over channels (grid.x, blocks loop over their N planes), 16-byte vectors when the
+// plane allows; the plane is cached in shared memory between the sum and the dx pass when it fits.
 // ---------------------------------------------------------------------------------------------
-template <typename T, bool kCached>
+template <typename T, int W, bool kCached>
 __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__ a, const T* __restrict__ wc,
                                 int N, int C, int P, T* __restrict__ dx, T* __restrict__ dwc) {
     __shared__ T scratch[32];
+    __shared__ T weight;
     T* cache = reinterpret_cast<T*>(ubn_dynamic_smem);
+    const int nv = P / W;
     for (int c = blockIdx.x; c < C; c += gridDim.x) {
-        const T w = wc[c];
+        if (threadIdx.x == 0) {
+            weight = wc[c];
+        }
         double acc = 0.0;
         for (int n = 0; n < N; ++n) {
             const long long base = (static_cast<long long>(n) * C + c) * P;
             T sum = T(0);
-            for (int e = threadIdx.x; e < P; e += blockDim.x) {
-                const T v = dxc[base + e];
+            for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+                T q[W];
+                jnorm::load_vec<W>(dxc + base + v * W, q);
                 if constexpr (kCached) {
-                    cache[e] = v;
+                    jnorm::store_vec<W>(cache + v * W, q);
                 }
-                sum += v;
+#pragma unroll
+                for (int k = 0; k < W; ++k) {
+                    sum += q[k];
+                }
             }
+            // Its barriers also publish `weight`.
             sum = block_reduce_sum(sum, scratch);
             if (threadIdx.x == 0) {
                 acc += static_cast<double>(a[n * C + c]) * sum;
             }
             if (dx != nullptr) {
-                const T through = w * sum / T(P);
-                for (int e = threadIdx.x; e < P; e += blockDim.x) {
-                    dx[base + e] = plane_at<T, kCached>(cache, dxc + base, e) + through;
+                const T through = weight * sum / T(P);
+                for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+                    T q[W];
+                    if constexpr (kCached) {
+                        jnorm::load_vec_shared<W>(cache + v * W, q);
+                    } else {
+                        jnorm::load_vec<W>(dxc + base + v * W, q);
+                    }
+#pragma unroll
+                    for (int k = 0; k < W; ++k) {
+                        q[k] += through;
+                    }
+                    jnorm::store_vec<W>(dx + base + v * W, q);
                 }
             }
             __syncthreads();
@@ -430,11 +500,27 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
 
 }  // namespace
 
+// `cached`: the plane (and, for the backward, dz) lives in shared memory; `vec`: 16-byte vectors
+// (the host sets it when H·W is a multiple of the vector width). The backward walks 2-D
+// neighbourhoods element by element and takes no vectors.
+#define UBN_VARIANTS(fn, T, ...)                                   \
+    if (vec) {                                                     \
+        if (cached) {                                              \
+            fn<T, jnorm::NormVec<T>::kWidth, true>(__VA_ARGS__);   \
+        } else {                                                   \
+            fn<T, jnorm::NormVec<T>::kWidth, false>(__VA_ARGS__);  \
+        }                                                          \
+    } else if (cached) {                                           \
+        fn<T, 1, true>(__VA_ARGS__);                               \
+    } else {                                                       \
+        fn<T, 1, false>(__VA_ARGS__);                              \
+    }
+
 #define UBN_CACHED(fn, T, ...)           \
     if (cached) {                        \
-        fn<T, true>(__VA_ARGS__);        \
+        fn<T, 1, true>(__VA_ARGS__);     \
     } else {                             \
-        fn<T, false>(__VA_ARGS__);       \
+        fn<T, 1, false>(__VA_ARGS__);    \
     }
 
 #define UBN_ENTRIES(T, SUF)                                                                                      \
@@ -443,13 +529,13 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
         cosine(x, n, F, partial, ticket, out);                                                                   \
     }                                                                                                            \
     extern "C" __global__ void ubn_center_##SUF(const T* x, const T* wc, int N, int C, int P, T* a, T* xc,     \
-                                                int cached) {                                                    \
-        UBN_CACHED(center, T, x, wc, N, C, P, a, xc)                                                             \
+                                                int cached, int vec) {                                           \
+        UBN_VARIANTS(center, T, x, wc, N, C, P, a, xc)                                                           \
     }                                                                                                            \
     extern "C" __global__ void ubn_calibrate_##SUF(const T* xhat, const T* ws, const T* bs, const T* kernel,    \
                                                    const T* kbias, int k, int N, int C, int H, int W, T* scale,  \
-                                                   T* z, T* y, int cached) {                                     \
-        UBN_CACHED(calibrate, T, xhat, ws, bs, kernel, kbias, k, N, C, H, W, scale, z, y)                        \
+                                                   T* z, T* y, int cached, int vec) {                            \
+        UBN_VARIANTS(calibrate, T, xhat, ws, bs, kernel, kbias, k, N, C, H, W, scale, z, y)                      \
     }                                                                                                            \
     extern "C" __global__ void ubn_calibrate_backward_##SUF(const T* dy, const T* xhat, const T* z,             \
                                                             const T* scale, const T* ws, const T* kernel, int k, \
@@ -459,8 +545,8 @@ __device__ void center_backward(const T* __restrict__ dxc, const T* __restrict__
                    dkernel, dkbias)                                                                              \
     }                                                                                                            \
     extern "C" __global__ void ubn_center_backward_##SUF(const T* dxc, const T* a, const T* wc, int N, int C,   \
-                                                         int P, T* dx, T* dwc, int cached) {                     \
-        UBN_CACHED(center_backward, T, dxc, a, wc, N, C, P, dx, dwc)                                             \
+                                                         int P, T* dx, T* dwc, int cached, int vec) {            \
+        UBN_VARIANTS(center_backward, T, dxc, a, wc, N, C, P, dx, dwc)                                           \
     }
 
 UBN_ENTRIES(float, f32)

@@ -141,6 +141,15 @@ class CudaBatchChannelNormTest {
             cpu.close();
             gpu.close();
         }
+        // Micro-batch BCN takes any batch: one sample of one position per channel.
+        BatchChannelNorm2d cpu = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(Device.CPU).build();
+        BatchChannelNorm2d gpu = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(device()).build();
+        CudaNormFamiliesTestSupport.parity(cpu, gpu, t, new int[] {1, 4, 1, 1}, 2, tol(t, 16), 50,
+                "BatchChannelNorm2d estimate N=1 H·W=1 " + t);
+        cpu.close();
+        gpu.close();
         assertNoFallback("batchChannelNorm");
     }
 

@@ -164,10 +164,11 @@ class CudaBatchRenormTest {
         assertNoFallback("batchRenorm");
     }
 
-    @Test
+    @ParameterizedTest(name = "N={0} H={1} W={2}")
+    @MethodSource("opShapes")
     @CoversKernels(module = MODULE, value = {"brn_correction_f64", "brn_fold_affine_f64", "brn_gamma_grad_f64",
         "brn_update_moving_f64"})
-    void trainingStepsOnTheGpuMatchTheCpuAndGradcheckWithFixedCorrection() {
+    void trainingStepsOnTheGpuMatchTheCpuAndGradcheckWithFixedCorrection(int n, int h, int w) {
         int c = 3;
         Tensor mmC = Tensor.zeros(io.jnorm.tensor.Shape.of(c), DType.F64, Device.CPU);
         Tensor msC = Tensor.full(1.0, io.jnorm.tensor.Shape.of(c), DType.F64, Device.CPU);
@@ -176,7 +177,7 @@ class CudaBatchRenormTest {
         Tensor gamma = cpuRandn(12, DType.F64, c);
         Tensor beta = cpuRandn(13, DType.F64, c);
         for (int step = 0; step < 3; step++) {
-            Tensor x = Ops.add(Ops.mul(cpuRandn(20 + step, DType.F64, 2, c, 2, 2), Ops.scalarLike(gamma, 3.0)),
+            Tensor x = Ops.add(Ops.mul(cpuRandn(20 + step, DType.F64, n, c, h, w), Ops.scalarLike(gamma, 3.0)),
                     Ops.scalarLike(gamma, step));
             BatchRenormOp.Step ref = BatchRenormOp.train(x, gamma, beta, mmC, msC, 1.5, 0.5, 0.2, 1e-5);
             BatchRenormOp.Step got = BatchRenormOp.train(gpu(x), gpu(gamma), gpu(beta), mmG, msG, 1.5, 0.5, 0.2, 1e-5);
@@ -189,12 +190,17 @@ class CudaBatchRenormTest {
         }
         Tensor r = gpu(cpu(new double[] {1.5, 0.8, 1.1}, DType.F64, c));
         Tensor d = gpu(cpu(new double[] {-0.5, 0.2, 0.4}, DType.F64, c));
-        Tensor x = gpu(cpuRandn(30, DType.F64, 2, c, 2, 2)).requiresGrad(true);
+        Tensor x = gpu(cpuRandn(30, DType.F64, n, c, h, w)).requiresGrad(true);
         Gradcheck.assertPasses(in -> BatchRenormOp.trainWithCorrection(in[0], in[1], in[2], r, d, 1e-5), x,
                 gpu(gamma).requiresGrad(true), gpu(beta).requiresGrad(true));
         Gradcheck.assertPasses(in -> BatchRenormOp.eval(in[0], in[1], in[2], mmG, msG, 1e-5), x,
                 gpu(gamma).requiresGrad(true), gpu(beta).requiresGrad(true));
         assertNoFallback("batchRenorm");
+    }
+
+    /** A batch with tails, N = 1, and N·H·W = 1 (legal for BRN: y = γ·d + β, dx = 0). */
+    static Stream<Arguments> opShapes() {
+        return Stream.of(Arguments.of(2, 2, 2), Arguments.of(1, 3, 5), Arguments.of(1, 1, 1));
     }
 
     @Test

@@ -112,6 +112,7 @@ final class CudaNormFamiliesTestSupport {
      * @param tol relative (and, scaled by magnitude, absolute) tolerance
      */
     static void parity(Module cpu, Module gpu, DType t, int[] shape, int steps, double tol, long seed, String what) {
+        Map<String, Long> fallbacksBefore = backend().launchLog().fallbackCounts();
         long s = seed;
         for (Map.Entry<String, Tensor> e : cpu.namedParameters().entrySet()) {
             double[] v = cpuRandn(s++, DType.F64, (int) e.getValue().numel()).toDoubleArray();
@@ -153,5 +154,7 @@ final class CudaNormFamiliesTestSupport {
             closeTo(e.getValue().toDoubleArray(), gpu.namedBuffers().get(e.getKey()).toDoubleArray(), tol,
                     what + ": buffer " + e.getKey() + " after " + steps + " steps");
         }
+        // Every kernel of the layer, the shared norm kernels included, ran on the GPU.
+        assertEquals(fallbacksBefore, backend().launchLog().fallbackCounts(), what + ": host fallbacks");
     }
 }

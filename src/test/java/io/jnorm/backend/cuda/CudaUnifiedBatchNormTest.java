@@ -75,20 +75,23 @@ class CudaUnifiedBatchNormTest {
     }
 
     static Stream<Arguments> cosineCases() {
-        int[][] shapes = {{1, 3, 2, 2}, {5, 2, 7, 11}, {20, 3, 2, 2}, {4, 1, 1, 3}};
+        // shape, samples: one sample; several feature blocks; the 16 cap over 20; 20 of 20 (two
+        // sample blocks, a ragged one); 40 (three sample blocks, six block pairs); F = 3
+        Object[][] cases = {{new int[] {1, 3, 2, 2}, 16}, {new int[] {5, 2, 7, 11}, 16}, {new int[] {20, 3, 2, 2}, 16},
+            {new int[] {20, 3, 2, 2}, 20}, {new int[] {40, 1, 3, 3}, 64}, {new int[] {4, 1, 1, 3}, 16}};
         List<Arguments> a = new ArrayList<>();
         for (DType t : DType.values()) {
-            for (int[] s : shapes) {
-                a.add(Arguments.of(t, s));
+            for (Object[] c : cases) {
+                a.add(Arguments.of(t, c[0], c[1]));
             }
         }
         return a.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} samples={2}")
     @MethodSource("cosineCases")
     @CoversKernels(module = MODULE, value = {"ubn_cosine_f32", "ubn_cosine_f64"})
-    void cosineGateStatisticMatchesTheReference(DType t, int[] s) {
+    void cosineGateStatisticMatchesTheReference(DType t, int[] s, int samples) {
         double[] v = cpuRandn(31, DType.F64, s).toDoubleArray();
         int f = v.length / s[0];
         for (int i = 0; i < v.length; i++) {
@@ -97,10 +100,11 @@ class CudaUnifiedBatchNormTest {
         }
         Tensor x = Tensor.fromDoubles(v, Shape.of(s), t, Device.CPU);
         Tensor ref = Tensor.zeros(Shape.of(1), DType.F64, Device.CPU);
-        x.backend().unifiedBatchNorm().meanPairwiseCosine(x, 16, ref);
+        x.backend().unifiedBatchNorm().meanPairwiseCosine(x, samples, ref);
         Tensor gx = gpu(x);
         Tensor out = Tensor.zeros(Shape.of(1), DType.F64, gx.device());
-        Map<String, Long> l = launchesDuring(() -> gx.backend().unifiedBatchNorm().meanPairwiseCosine(gx, 16, out));
+        Map<String, Long> l = launchesDuring(() -> gx.backend().unifiedBatchNorm().meanPairwiseCosine(gx, samples,
+                out));
         assertEquals(Map.of("ubn_cosine_" + t.suffix(), 1L), l);
         // Both sides accumulate in double over at most 16·F products of the same values.
         assertClose(ref.toDoubleArray(), out.toDoubleArray(), 1e-13, 1e-12, "cosine " + t + " " + Shape.of(s));
@@ -244,9 +248,31 @@ class CudaUnifiedBatchNormTest {
             assertTrue(b >= n * tensor && b <= n * tensor + small, k + " moved " + b + " bytes, minimum " + n * tensor);
             assertEquals(0, c.get(k).atomics(), k + " uses no atomics");
         });
+        // Coalescing: planes of 256 floats go as float4, a warp request then covers 512 contiguous
+        // bytes (scalar loads would cover 128); every sector touched is used (the one-value loads
+        // of w_c by thread 0 are the only partial sectors).
+        int[] wide = {2, 3, 16, 16};
+        Tensor xw = gpu(cpuRandn(62, DType.F32, wide));
+        Tensor wc = gpu(cpuRandn(63, DType.F32, 3));
+        Tensor a = Tensor.zeros(Shape.of(2, 3), DType.F32, xw.device());
+        Tensor xc = Tensor.zeros(xw.shape(), DType.F32, xw.device());
+        Tensor dx = Tensor.zeros(xw.shape(), DType.F32, xw.device());
+        Tensor dwc = Tensor.zeros(Shape.of(3), DType.F32, xw.device());
+        Map<String, KernelCounters> v = countersDuring(() -> {
+            xw.backend().unifiedBatchNorm().center(xw, wc, a, xc);
+            xw.backend().unifiedBatchNorm().centerBackward(xw, a, wc, dx, dwc);
+        });
+        for (KernelCounters k : v.values()) {
+            double perRequest = (double) k.globalLoadBytes() / k.globalLoadRequests();
+            double used = (double) k.globalLoadBytes() / (32.0 * k.globalLoadSectors());
+            assertTrue(perRequest > 256, k.kernel() + ": " + perRequest + " bytes per load request");
+            assertTrue(used >= 0.9, k.kernel() + ": " + used + " of the loaded sectors used");
+        }
         Map<String, KernelCounters> cos = countersDuring(() -> UnifiedBatchNormOps.meanPairwiseCosine(x, 16));
         long read = cos.get("ubn_cosine_f32").globalLoadBytes();
-        // x read once; partial Gram matrices (136 doubles per block) read back once.
-        assertTrue(read <= tensor + 8L * 136 * 4, "cosine read " + read + " bytes for a " + tensor + "-byte input");
+        // x read once (16 samples: one block pair); partial Gram blocks (256 doubles per block) read
+        // back once by the last block, and its diagonal entries once more per entry.
+        assertTrue(read <= tensor + 3 * 8L * 256 * 8, "cosine read " + read + " bytes for a " + tensor
+                + "-byte input");
     }
 }
