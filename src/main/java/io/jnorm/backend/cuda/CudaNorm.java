@@ -18,11 +18,6 @@ final class CudaNorm implements NormKernels {
         this.engine = engine;
     }
 
-    /** The engine, for tests that check which kernels ran and what they moved. */
-    CudaNormEngine engine() {
-        return engine;
-    }
-
     @Override
     public void moments(Tensor x, NormLayout layout, Tensor mean, Tensor var) {
         engine.moments(x.dtype(), layout, ptr(x), ptr(mean), ptr(var));

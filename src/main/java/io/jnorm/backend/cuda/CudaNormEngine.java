@@ -54,10 +54,6 @@ final class CudaNormEngine {
         this.plan = plan;
     }
 
-    CudaNormPlan plan() {
-        return plan;
-    }
-
     CudaNormPtx ptx() {
         return ptx;
     }

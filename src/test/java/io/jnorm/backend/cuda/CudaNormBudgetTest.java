@@ -154,14 +154,15 @@ class CudaNormBudgetTest {
             bytes += k.globalBytes();
             long sectors = k.globalLoadSectors() + k.globalStoreSectors();
             double efficiency = sectors == 0 ? 1 : (double) k.globalBytes() / (32.0 * sectors);
-            kernels.append(String.format(Locale.ROOT, " %s[%.2f]", l.kernel(), efficiency));
+            kernels.append(String.format(Locale.ROOT, " %s[eff %.2f, sectors/req ld %.1f st %.1f]", l.kernel(),
+                    efficiency, k.loadSectorsPerRequest(), k.storeSectorsPerRequest()));
             assertTrue(efficiency >= 0.9, String.format(Locale.ROOT,
                     "%s: %s uses %.0f%% of the bytes of the sectors it touches (coalescing), expected >= 90%%",
                     what, l.kernel(), 100 * efficiency));
         }
         double tensor = (double) numel * t.bytes();
         double transfers = bytes / tensor;
-        REPORT.add(String.format(Locale.ROOT, "%-32s %s  %5.2f T (budget %.0f)  launches %d  kernels[eff]%s", what, t,
+        REPORT.add(String.format(Locale.ROOT, "%-32s %s  %5.2f T (budget %.0f)  launches %d %s", what, t,
                 transfers, budget, launches.size(), kernels));
         assertTrue(bytes <= budget * tensor + 0.1 * tensor + small, String.format(Locale.ROOT,
                 "%s (%s): %.3f tensor-sized transfers (%d bytes, T = %.0f), budget %.0f (+0.1·T + %d bytes of small vectors)",
