@@ -13,9 +13,9 @@
 //   sn_forward      one block per instance: thread 0 takes both softmaxes and the mixed mean /
 //                   rstd (in double: a few flops per instance), the block normalizes the row.
 // Backward is four launches over five tensor transfers (x and dy read twice, dx written once):
-//   sn_backward_reduce  one block per channel, looping over n in order: a, b (the gradients into
-//                       the mixed mean and variance) per instance and dγ, dβ per channel, with a
-//                       fixed summation order (no atomics).
+//   sn_backward_reduce  one block per instance: a, b (the gradients into the mixed mean and
+//                       variance); the last block (ticket) sums dγ, dβ per channel over n in
+//                       sample order (deterministic, no atomics).
 //   sn_backward_logits  one block: the six dot products u_k, u'_k and the softmax backward.
 //   sn_backward_sums    N + C blocks: Σ_c a, Σ_c b per sample and Σ_n a, Σ_n b per channel, the
 //                       LN and BN couplings every dx element needs (read once here, not N + C
@@ -179,62 +179,74 @@ __device__ void forward(const T* __restrict__ x, const T* __restrict__ mean_in, 
 
 // ---------------------------------------------------------------------------------------------
 // sn_backward_reduce: a = −rstd·γ·Σ dy, b = −rstd²/2·γ·Σ dy·x̂ per instance, dγ = Σ dy·x̂ and
-// dβ = Σ dy per channel. Parallelizes over channels (grid.x, blocks loop); a block walks the
-// channel's N rows in order, so the per-channel sums need no grid-level merge and are
-// deterministic. Each row is one two-value block reduction over its L elements.
+// dβ = Σ dy per channel. Parallelizes over instances like the forward (one two-value block
+// reduction per row); each row's two sums also go to `row_sums`, and the grid's last block
+// (ticket) adds them over n per channel in sample order, so dγ and dβ are deterministic without
+// atomics and a block never walks a whole channel alone.
 // ---------------------------------------------------------------------------------------------
 template <typename T, int W>
 __device__ void backward_reduce(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ mean,
                                 const T* __restrict__ rstd, const T* __restrict__ gamma, int N, int C, int L,
                                 T* __restrict__ a, T* __restrict__ b, T* __restrict__ dgamma,
-                                T* __restrict__ dbeta) {
+                                T* __restrict__ dbeta, T* __restrict__ row_sums, unsigned* __restrict__ ticket) {
     __shared__ T scratch[64];
-    __shared__ T stat[2];
-    for (int c = blockIdx.x; c < C; c += gridDim.x) {
-        // Only thread 0 uses γ: a load in every lane would move blockDim copies of it.
-        const T g = threadIdx.x == 0 && gamma != nullptr ? gamma[c] : T(1);
-        double dg = 0.0;
-        double db = 0.0;
-        for (int n = 0; n < N; ++n) {
-            const int i = n * C + c;
-            if (threadIdx.x == 0) {
-                stat[0] = mean[i];
-                stat[1] = rstd[i];
-            }
-            __syncthreads();
-            const T m = stat[0];
-            const T r = stat[1];
-            const long long base = static_cast<long long>(i) * L;
-            T sdy = T(0);
-            T sdyx = T(0);
-            for (int e = threadIdx.x; e < L / W; e += blockDim.x) {
-                T qd[W];
-                T qx[W];
-                jnorm::load_vec<W>(dy + base + e * W, qd);
-                jnorm::load_vec<W>(x + base + e * W, qx);
-#pragma unroll
-                for (int k = 0; k < W; ++k) {
-                    sdy += qd[k];
-                    sdyx += qd[k] * ((qx[k] - m) * r);
-                }
-            }
-            // The trailing barrier also orders this row's stat reads before the next row's writes.
-            block_reduce_sum2(sdy, sdyx, scratch);
-            if (threadIdx.x == 0) {
-                a[i] = -r * g * sdy;
-                b[i] = T(-0.5) * r * r * g * sdyx;
-                dg += sdyx;
-                db += sdy;
-            }
-        }
+    __shared__ T stat[3];
+    __shared__ int last_flag;
+    for (int i = blockIdx.x; i < N * C; i += gridDim.x) {
         if (threadIdx.x == 0) {
-            if (dgamma != nullptr) {
-                dgamma[c] = static_cast<T>(dg);
-            }
-            if (dbeta != nullptr) {
-                dbeta[c] = static_cast<T>(db);
+            stat[0] = mean[i];
+            stat[1] = rstd[i];
+            stat[2] = gamma != nullptr ? gamma[i % C] : T(1);
+        }
+        __syncthreads();
+        const T m = stat[0];
+        const T r = stat[1];
+        const long long base = static_cast<long long>(i) * L;
+        T sdy = T(0);
+        T sdyx = T(0);
+        for (int e = threadIdx.x; e < L / W; e += blockDim.x) {
+            T qd[W];
+            T qx[W];
+            jnorm::load_vec<W>(dy + base + e * W, qd);
+            jnorm::load_vec<W>(x + base + e * W, qx);
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                sdy += qd[k];
+                sdyx += qd[k] * ((qx[k] - m) * r);
             }
         }
+        // The trailing barrier also orders this row's stat reads before the next row's writes.
+        block_reduce_sum2(sdy, sdyx, scratch);
+        if (threadIdx.x == 0) {
+            const T g = stat[2];
+            a[i] = -r * g * sdy;
+            b[i] = T(-0.5) * r * r * g * sdyx;
+            row_sums[2 * i] = sdy;
+            row_sums[2 * i + 1] = sdyx;
+        }
+    }
+    if (dgamma == nullptr && dbeta == nullptr) {
+        return;
+    }
+    if (!jnorm::norm_last_block(ticket, gridDim.x, &last_flag)) {
+        return;
+    }
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        double db = 0.0;
+        double dg = 0.0;
+        for (int n = 0; n < N; ++n) {
+            db += __ldcg(row_sums + 2 * (n * C + c));
+            dg += __ldcg(row_sums + 2 * (n * C + c) + 1);
+        }
+        if (dgamma != nullptr) {
+            dgamma[c] = static_cast<T>(dg);
+        }
+        if (dbeta != nullptr) {
+            dbeta[c] = static_cast<T>(db);
+        }
+    }
+    if (threadIdx.x == 0) {
+        *ticket = 0u;
     }
 }
 
@@ -432,8 +444,10 @@ __device__ void backward_input(const T* __restrict__ x, const T* __restrict__ dy
     }                                                                                                            \
     extern "C" __global__ void sn_backward_reduce_##SUF(const T* x, const T* dy, const T* mean, const T* rstd,  \
                                                         const T* gamma, int N, int C, int L, T* a, T* b,        \
-                                                        T* dgamma, T* dbeta, int vec) {                         \
-        SN_DISPATCH(T, backward_reduce, x, dy, mean, rstd, gamma, N, C, L, a, b, dgamma, dbeta)                \
+                                                        T* dgamma, T* dbeta, T* row_sums, unsigned* ticket,     \
+                                                        int vec) {                                              \
+        SN_DISPATCH(T, backward_reduce, x, dy, mean, rstd, gamma, N, C, L, a, b, dgamma, dbeta, row_sums,      \
+                    ticket)                                                                                     \
     }                                                                                                            \
     extern "C" __global__ void sn_backward_logits_##SUF(const T* a, const T* b, const T* mean_in,               \
                                                         const T* var_in, const T* mean_ln, const T* var_ln,     \

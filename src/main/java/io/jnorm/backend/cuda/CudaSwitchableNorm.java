@@ -43,7 +43,7 @@ final class CudaSwitchableNorm implements SwitchableNormKernels {
         forward = modules.perDType(MODULE, "sn_forward", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, I32, PTR, PTR,
                 F32, I32, I32, I32, PTR, PTR, PTR, I32);
         backwardReduce = modules.perDType(MODULE, "sn_backward_reduce", PTR, PTR, PTR, PTR, PTR, I32, I32, I32, PTR,
-                PTR, PTR, PTR, I32);
+                PTR, PTR, PTR, PTR, PTR, I32);
         backwardLogits = modules.perDType(MODULE, "sn_backward_logits", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR,
                 PTR, I32, I32, I32, PTR, PTR);
         backwardSums = modules.perDType(MODULE, "sn_backward_sums", PTR, PTR, I32, I32, PTR);
@@ -132,11 +132,18 @@ final class CudaSwitchableNorm implements SwitchableNormKernels {
                                Tensor dGamma, Tensor dBeta) {
         Geometry g = Geometry.of(x);
         DType t = x.dtype();
-        KernelArgs k = KernelArgs.of().ptr(ptr(x)).ptr(ptr(dy)).ptr(ptr(mean)).ptr(ptr(rstd));
-        ptrOrNull(k, gamma).i32(g.n()).i32(g.c()).i32(g.l()).ptr(ptr(a)).ptr(ptr(b));
-        ptrOrNull(k, dGamma);
-        ptrOrNull(k, dBeta).i32(g.vec() ? 1 : 0);
-        backwardReduce[t.ordinal()].launch(perRow(g.c(), g, t), k);
+        DevicePointer rowSums = allocator.allocate(2L * g.instances() * t.bytes());
+        DevicePointer ticket = scratch(4);
+        try {
+            KernelArgs k = KernelArgs.of().ptr(ptr(x)).ptr(ptr(dy)).ptr(ptr(mean)).ptr(ptr(rstd));
+            ptrOrNull(k, gamma).i32(g.n()).i32(g.c()).i32(g.l()).ptr(ptr(a)).ptr(ptr(b));
+            ptrOrNull(k, dGamma);
+            ptrOrNull(k, dBeta).ptr(rowSums).ptr(ticket).i32(g.vec() ? 1 : 0);
+            backwardReduce[t.ordinal()].launch(perRow(g.instances(), g, t), k);
+        } finally {
+            allocator.release(ticket);
+            allocator.release(rowSums);
+        }
     }
 
     @Override

@@ -69,7 +69,8 @@ class CudaBatchChannelNormTest {
 
     static Stream<Arguments> cases() {
         // C, G
-        int[][] sizes = {{1, 1}, {6, 6}, {8, 2}, {768, 32}};
+        // one group; G = C; a few groups; more channels than the emulated grid's 2048 threads
+        int[][] sizes = {{1, 1}, {6, 6}, {8, 2}, {2560, 32}};
         List<Arguments> a = new ArrayList<>();
         for (DType t : DType.values()) {
             for (int[] s : sizes) {

@@ -75,7 +75,9 @@ class CudaSwitchableNormTest {
     enum Bn { NONE, BATCH, RUNNING }
 
     static Stream<Arguments> cases() {
-        int[][] shapes = {{2, 3, 4, 4}, {1, 5, 3, 3}, {3, 2, 1, 2}, {2, 4, 6, 1}};
+        // vector rows; N = 1 with a scalar tail; the smallest L; f64-only vectors; more rows (140)
+        // and samples + channels (72) than the emulated grid's blocks (64): blocks loop
+        int[][] shapes = {{2, 3, 4, 4}, {1, 5, 3, 3}, {3, 2, 1, 2}, {2, 4, 6, 1}, {2, 70, 1, 2}};
         List<Arguments> a = new ArrayList<>();
         for (DType t : DType.values()) {
             for (int[] s : shapes) {

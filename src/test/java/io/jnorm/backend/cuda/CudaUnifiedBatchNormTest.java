@@ -114,7 +114,9 @@ class CudaUnifiedBatchNormTest {
     static Stream<Arguments> chainCases() {
         // shape, k (0 = no conv)
         Object[][] c = {{new int[] {2, 3, 4, 4}, 3}, {new int[] {1, 2, 3, 5}, 3}, {new int[] {3, 2, 1, 1}, 3},
-            {new int[] {2, 2, 5, 6}, 5}, {new int[] {2, 3, 4, 3}, 0}, {new int[] {1, 1, 72, 72}, 3}};
+            {new int[] {2, 2, 5, 6}, 5}, {new int[] {2, 3, 4, 3}, 0}, {new int[] {1, 1, 72, 72}, 3},
+            // more planes and channels (70) than the emulated grid's blocks (64): blocks loop
+            {new int[] {1, 70, 2, 2}, 3}};
         List<Arguments> a = new ArrayList<>();
         for (DType t : DType.values()) {
             for (Object[] o : c) {
