@@ -67,6 +67,8 @@ public final class KernelReportCommand implements Callable<Integer> {
         });
         String text = json ? ReportFormat.json(r) : ReportFormat.markdown(r);
         PrintWriter stdout = spec.commandLine().getOut();
+        // With the report on stdout (e.g. piped into jq), the summary goes to stderr.
+        PrintWriter summary = stdout;
         if (out != null) {
             Path parent = out.toAbsolutePath().getParent();
             if (parent != null) {
@@ -76,15 +78,19 @@ public final class KernelReportCommand implements Callable<Integer> {
             stdout.println("kernel-report: wrote " + out);
         } else {
             stdout.print(text);
+            stdout.flush();
+            summary = err;
         }
         if (!r.ptxas().available()) {
-            stdout.println("kernel-report: " + r.ptxas().status());
+            summary.println("kernel-report: " + r.ptxas().status());
         }
         List<String> failures = r.failures();
-        stdout.println(failures.isEmpty() ? "kernel-report: every budget is met"
+        summary.println(failures.isEmpty() ? "kernel-report: every budget is met"
                 : "kernel-report: " + failures.size() + " budget(s) failed:");
-        failures.forEach(f -> stdout.println("  " + f));
-        stdout.flush();
+        for (String f : failures) {
+            summary.println("  " + f);
+        }
+        summary.flush();
         return failures.isEmpty() ? 0 : 1;
     }
 }

@@ -53,7 +53,7 @@ class KernelReportCommandTest {
         assertTrue(r.out().contains("| relu | [32,128] | - | 2.00 (2) <= 2 PASS"), r.out());
         assertTrue(r.out().contains("ew_unary_f32; ew_unary_backward_f32"), r.out());
         assertTrue(r.out().contains("**Not checked**: ptxas section not requested"), r.out());
-        assertTrue(r.out().contains("kernel-report: every budget is met"), r.out());
+        assertTrue(r.err().contains("kernel-report: every budget is met"), r.err());
         assertTrue(r.err().contains("kernel-report: measuring relu [32,128]"), r.err());
     }
 
@@ -61,8 +61,18 @@ class KernelReportCommandTest {
     void aFailedBudgetExitsOneAndNamesTheOpMeasureAndBudget() {
         Run r = run(1, "kernel-report");
         assertEquals(1, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("relu [32,128]: fwd bytes = 2.000, budget 1"), r.out());
+        assertTrue(r.err().contains("relu [32,128]: fwd bytes = 2.000, budget 1"), r.err());
         assertTrue(r.out().contains("2.00 (2) > 1 **FAIL**"), r.out());
+    }
+
+    @Test
+    void jsonOnStandardOutputIsOnlyJson() throws Exception {
+        Run r = run(1, "kernel-report", "--json");
+        assertEquals(1, r.code(), r.out() + r.err());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(false, root.get("passed").asBoolean());
+        assertEquals("fwd bytes", root.get("ops").get(0).get("checks").get(1).get("name").asText());
+        assertTrue(r.err().contains("1 budget(s) failed"), r.err());
     }
 
     @Test
