@@ -113,6 +113,11 @@ final class CudaNormFamiliesTestSupport {
      */
     static void parity(Module cpu, Module gpu, DType t, int[] shape, int steps, double tol, long seed, String what) {
         Map<String, Long> fallbacksBefore = backend().launchLog().fallbackCounts();
+        if (backend().driver() instanceof PtxEmulator emu
+                && !"false".equals(System.getProperty(CudaBackend.SANITIZER_PROPERTY))) {
+            // bounds, alignment, uninitialized shared reads and barrier divergence are checked
+            assertEquals(true, emu.options().sanitizer(), what + ": the emulator's sanitizer is on");
+        }
         long s = seed;
         for (Map.Entry<String, Tensor> e : cpu.namedParameters().entrySet()) {
             double[] v = cpuRandn(s++, DType.F64, (int) e.getValue().numel()).toDoubleArray();
