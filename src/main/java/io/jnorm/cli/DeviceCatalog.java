@@ -7,8 +7,9 @@ import java.util.ServiceLoader;
 
 /**
  * The devices this build and machine offer: the CPU reference backend always, GPUs when a
- * {@link GpuProbe} is installed and finds one. The best device is the first GPU found, else the
- * CPU.
+ * {@link GpuProbe} is installed and finds one (this build registers {@link CudaGpuProbe} and
+ * {@link EmulatedGpuProbe}). The best device is the first real CUDA GPU found, else the CPU: the
+ * emulated GPU is listed and usable on request but never chosen implicitly, because it is slow.
  */
 public final class DeviceCatalog {
     /** What {@code jnorm devices} says when no probe is on the class path. */
@@ -54,10 +55,10 @@ public final class DeviceCatalog {
         return List.copyOf(gpuStatus);
     }
 
-    /** The first GPU found, else the CPU. */
+    /** The first real CUDA GPU found, else the CPU (never the emulated GPU). */
     public Device best() {
         for (DeviceInfo d : devices) {
-            if (d.device().isGpu()) {
+            if (d.device().kind() == Device.Kind.CUDA) {
                 return d.device();
             }
         }

@@ -33,7 +33,8 @@ final class GradcheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--device", paramLabel = "DEVICE",
-            description = "cpu, cuda, cuda:N or emulated (default: the best available device, see 'jnorm devices').")
+            description = "cpu, cuda, cuda:N or emulated (default: the best available device, see 'jnorm devices': "
+                    + "a CUDA GPU when one is usable, else cpu; the slow emulated GPU only when asked for).")
     String device;
 
     @Option(names = "--dtype", paramLabel = "DTYPE", defaultValue = "f64",
@@ -106,7 +107,8 @@ final class GradcheckCommand implements Callable<Integer> {
         if (json) {
             printJson(out, target, type, outcomes, failed);
         } else {
-            out.printf(Locale.ROOT, "%d passed, %d failed in %.1f s%n", outcomes.size() - failed, failed, seconds);
+            out.printf(Locale.ROOT, "%d passed, %d failed in %.1f s on %s%n", outcomes.size() - failed, failed, seconds,
+                    target);
         }
         out.flush();
         return failed == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 package io.jnorm.cli;
 
+import io.jnorm.cli.report.KernelReportCommand;
 import java.io.PrintWriter;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -32,9 +33,16 @@ public final class Main {
      * command needs them, so {@code --help} probes nothing.
      */
     public static CommandLine commandLine(Supplier<DeviceCatalog> devices, Supplier<GradcheckSuite> suite) {
+        return commandLine(devices, suite, new KernelReportCommand());
+    }
+
+    /** The same, with the kernel-report command given (tests pass one over a prepared report). */
+    public static CommandLine commandLine(Supplier<DeviceCatalog> devices, Supplier<GradcheckSuite> suite,
+                                          KernelReportCommand kernelReport) {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("devices", new DevicesCommand(devices));
         cl.addSubcommand("gradcheck", new GradcheckCommand(devices, suite));
+        cl.addSubcommand("kernel-report", kernelReport);
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         cl.setParameterExceptionHandler(Main::usageError);
         return cl;

@@ -15,7 +15,6 @@ import io.jnorm.backend.ShapeKernels;
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.backend.UnifiedBatchNormKernels;
 import io.jnorm.backend.WeightStandardizationKernels;
-import io.jnorm.backend.cpu.CpuBackend;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuAvailability;
 import io.jnorm.gpu.GpuDriver;
@@ -41,13 +40,9 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
- *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused); the shared
- *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu.
- *       BCN, BRN, SN and UBN run their own kernels on top of norm.cu. A family without CUDA
- *       kernels would run on the CPU reference through host copies ({@link HostFallback}),
- *       logged once and counted in
- *       {@link LaunchLog#fallbackCounts()}.</li>
+ *   <li>Every family has CUDA kernels. {@link HostFallback} remains the way a new family runs
+ *       on the CPU reference through host copies until its kernels land, each op logged once and
+ *       counted in {@link LaunchLog#fallbackCounts()} (the kernel report lists such ops).</li>
  * </ul>
  */
 public final class CudaBackend implements Backend, AutoCloseable {
@@ -90,8 +85,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
-        // The reference families the host fallbacks run (stateless, so a private instance is fine).
-        CpuBackend cpu = new CpuBackend();
         CudaConvLaunchers convPtx = new CudaConvLaunchers(modules, allocator);
         this.linalg = new CudaLinalg(new CudaLinalgLaunchers(modules));
         this.conv = new CudaConv(convPtx);
