@@ -122,10 +122,10 @@ final class MemoryUnit {
         long limit;
         if (space == GLOBAL || space == CONST) {
             Allocation al = hint;
-            if (al == null || al.init != null || al.freed) {
+            // a freed hint has no data (and no init bits): the checked path reports it
+            if (al == null || al.freed || al.init != null || (data = al.data) == null) {
                 return null;
             }
-            data = al.data;
             base = al.base;
             limit = al.size;
         } else if (space == SHARED && !blk.tracksSharedInit()) {
@@ -209,7 +209,7 @@ final class MemoryUnit {
                                     total, addr, al.base + bad, al.base), l);
                         }
                     }
-                    data = al.data;
+                    data = DeviceMemory.data(al, addr, total, false, space == CONST ? "__constant__" : "__global__");
                     break;
                 }
                 case SHARED:
@@ -294,7 +294,7 @@ final class MemoryUnit {
                 Allocation al = heap.access(addr, total, true, hint, "__global__");
                 hint = al;
                 off = (int) (addr - al.base);
-                data = al.data;
+                data = DeviceMemory.data(al, addr, total, true, "__global__");
                 if (al.init != null) {
                     al.markInit(off, total);
                 }
@@ -355,7 +355,7 @@ final class MemoryUnit {
                     throw new Fault(Fault.UNINITIALIZED, String.format(
                             "atomic on never-written device memory at 0x%x", addr), l);
                 }
-                data = al.data;
+                data = DeviceMemory.data(al, addr, size, true, "__global__");
                 al.markInit(off, size);
             } else if (space == SHARED) {
                 off = blk.sharedOffset(addr, size, false, l);

@@ -83,6 +83,15 @@ public final class PtxEmulator implements GpuDriver {
         return heap.bytesInUse();
     }
 
+    /**
+     * Host bytes the emulated heap holds for device memory: the backing arrays and shadow bits
+     * of live allocations (a freed allocation keeps only a small tombstone). Lets long runs and
+     * tests check that freed device memory is given back to the Java heap.
+     */
+    public long retainedHostBytes() {
+        return heap.retainedBytes();
+    }
+
     private Allocation range(DevicePointer p, long off, long bytes, String what) {
         open();
         if (off < 0) {
