@@ -9,7 +9,8 @@
 // statistics, and those all come out of ONE pass over x:
 //   sn_statistics   one block per instance (n, c) reduces its L values (Welford, x read once);
 //                   the last block to finish (a ticket, one atomic per block) derives LN's per-n
-//                   and BN's per-c statistics from the N·C instance statistics.
+//                   and BN's per-c statistics from the N·C instance statistics, and in
+//                   training moves the running BN statistics (no launch of their own).
 //   sn_forward      one block per instance: thread 0 takes both softmaxes and the mixed mean /
 //                   rstd (in double: a few flops per instance), the block normalizes the row.
 // Backward is four launches over five tensor transfers (x and dy read twice, dx written once):
@@ -56,6 +57,16 @@ __device__ __forceinline__ void softmax3(const T* __restrict__ logits, int terms
     }
 }
 
+// The official moving average R·k + batch·(1 − k) with each product and the sum rounded to T,
+// as the separate multiply / add ops of the CPU reference round them: products of two floats are
+// exact in double, and the _rn intrinsics keep the compiler from contracting into an FMA.
+template <typename T>
+__device__ __forceinline__ T keep_blend(T running, T batch, T keep, T one_minus_keep) {
+    const double a = static_cast<double>(static_cast<T>(__dmul_rn(running, keep)));
+    const double b = static_cast<double>(static_cast<T>(__dmul_rn(batch, one_minus_keep)));
+    return static_cast<T>(__dadd_rn(a, b));
+}
+
 // ---------------------------------------------------------------------------------------------
 // sn_statistics: IN mean / unbiased variance per (n, c), then LN (per n) and BN (per c) derived
 // from them by the grid's last block. Parallelizes over instances (grid.x, blocks loop), threads
@@ -64,7 +75,8 @@ __device__ __forceinline__ void softmax3(const T* __restrict__ logits, int terms
 template <typename T, int W>
 __device__ void statistics(const T* __restrict__ x, int N, int C, int L, T* __restrict__ mean_in,
                            T* __restrict__ var_in, T* __restrict__ mean_ln, T* __restrict__ var_ln,
-                           T* __restrict__ mean_bn, T* __restrict__ var_bn, unsigned* __restrict__ ticket) {
+                           T* __restrict__ mean_bn, T* __restrict__ var_bn, unsigned* __restrict__ ticket,
+                           T* __restrict__ run_mean, T* __restrict__ run_var, T keep, T one_minus_keep) {
     __shared__ NormWelford<T> scratch[32];
     __shared__ int last_flag;
     const int instances = N * C;
@@ -112,8 +124,14 @@ __device__ void statistics(const T* __restrict__ x, int N, int C, int L, T* __re
                 t += static_cast<double>(__ldcg(var_in + n * C + c)) + mi * mi;
             }
             m /= N;
-            mean_bn[c] = static_cast<T>(m);
-            var_bn[c] = static_cast<T>(t / N - m * m);
+            const T mb = static_cast<T>(m);
+            const T vb = static_cast<T>(t / N - m * m);
+            mean_bn[c] = mb;
+            var_bn[c] = vb;
+            if (run_mean != nullptr) {
+                run_mean[c] = keep_blend(run_mean[c], mb, keep, one_minus_keep);
+                run_var[c] = keep_blend(run_var[c], vb, keep, one_minus_keep);
+            }
         }
     }
     if (threadIdx.x == 0) {
@@ -431,8 +449,10 @@ __device__ void backward_input(const T* __restrict__ x, const T* __restrict__ dy
 #define SN_ENTRIES(T, SUF)                                                                                       \
     extern "C" __global__ void sn_statistics_##SUF(const T* x, int N, int C, int L, T* mean_in, T* var_in,     \
                                                    T* mean_ln, T* var_ln, T* mean_bn, T* var_bn,               \
-                                                   unsigned* ticket, int vec) {                                 \
-        SN_DISPATCH(T, statistics, x, N, C, L, mean_in, var_in, mean_ln, var_ln, mean_bn, var_bn, ticket)     \
+                                                   unsigned* ticket, T* run_mean, T* run_var, T keep,          \
+                                                   T one_minus_keep, int vec) {                                 \
+        SN_DISPATCH(T, statistics, x, N, C, L, mean_in, var_in, mean_ln, var_ln, mean_bn, var_bn, ticket,     \
+                    run_mean, run_var, keep, one_minus_keep)                                                     \
     }                                                                                                            \
     extern "C" __global__ void sn_forward_##SUF(const T* x, const T* mean_in, const T* var_in, const T* mean_ln, \
                                                 const T* var_ln, const T* mean_bn, const T* var_bn,             \

@@ -37,7 +37,22 @@ public interface SwitchableNormKernels {
      * when {@code out.meanBn()} is not null, BN derived from them (mean over N of meanIn, mean
      * over N of (varIn + meanIn²) minus meanBn²).
      */
-    void statistics(Tensor x, Stats out);
+    default void statistics(Tensor x, Stats out) {
+        statistics(x, out, null, null, 0);
+    }
+
+    /**
+     * {@link #statistics(Tensor, Stats)} and, when {@code runningMean} is not null (then
+     * {@code out.meanBn()} is not null either), the official moving average of the running
+     * statistics in place, in the same launch: {@code R ← k·R + (1 − k)·batch} for the BN mean
+     * and variance, with {@code k} and {@code 1 − k} rounded to the dtype and each product and
+     * the sum rounded to the dtype (the rounding of separate multiply and add ops).
+     *
+     * @param runningMean [C] running mean, read and overwritten, or null for no update
+     * @param runningVar  [C] running variance, read and overwritten, or null
+     * @param keep        the keep factor k in [0, 1] (ignored without an update)
+     */
+    void statistics(Tensor x, Stats out, Tensor runningMean, Tensor runningVar, double keep);
 
     /**
      * y = gamma·(x - mean)/sqrt(var + eps) + beta with mean = Σ_k softmax(meanLogits)_k·mean_k and

@@ -157,16 +157,15 @@ public final class SwitchableNorm2d extends Module {
     public Tensor forward(Tensor x) {
         LayerChecks.nchw(NAME, x, channels, dtype, device);
         boolean training = isTraining();
+        // The moving average happens inside the statistics kernel (no launches of its own).
+        boolean moveRunning = training && usingBn && movingAverage;
         SwitchableNormOps.Output out = SwitchableNormOps.switchableNorm2d(x, parameter("mean_weight"),
                 parameter("var_weight"), parameter("weight"), parameter("bias"),
-                buffer("running_mean"), buffer("running_var"), training, eps);
+                buffer("running_mean"), buffer("running_var"), training, eps, moveRunning, momentum);
         if (training && usingBn) {
-            // setBuffer copies the new statistics into the buffers; the intermediates die with the scope.
-            try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
-                if (movingAverage) {
-                    setBuffer("running_mean", blend(buffer("running_mean"), out.batchMean()));
-                    setBuffer("running_var", blend(buffer("running_var"), out.batchVar()));
-                } else {
+            if (!movingAverage) {
+                // setBuffer copies the new sums into the buffers; the intermediates die with the scope.
+                try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
                     accumulate(out.batchMean(), out.batchVar());
                 }
             }
@@ -176,11 +175,6 @@ public final class SwitchableNorm2d extends Module {
             }
         }
         return out.y();
-    }
-
-    private Tensor blend(Tensor running, Tensor batch) {
-        return Ops.add(Ops.mul(running, Ops.scalarLike(running, momentum)),
-                Ops.mul(batch, Ops.scalarLike(batch, 1 - momentum)));
     }
 
     private void accumulate(Tensor mean, Tensor var) {

@@ -4,6 +4,7 @@ import static io.jnorm.backend.cpu.CpuBuffer.read;
 import static io.jnorm.backend.cpu.CpuBuffer.write;
 
 import io.jnorm.backend.SwitchableNormKernels;
+import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Tensor;
 import java.util.function.IntBinaryOperator;
 
@@ -14,7 +15,7 @@ import java.util.function.IntBinaryOperator;
 final class CpuSwitchableNorm implements SwitchableNormKernels {
 
     @Override
-    public void statistics(Tensor x, Stats out) {
+    public void statistics(Tensor x, Stats out, Tensor runningMean, Tensor runningVar, double keep) {
         int n = x.dim(0);
         int c = x.dim(1);
         int l = x.dim(2) * x.dim(3);
@@ -50,7 +51,32 @@ final class CpuSwitchableNorm implements SwitchableNormKernels {
             pool(meanIn, varIn, c, n, (ch, sample) -> sample * c + ch, meanBn, varBn);
             write(out.meanBn(), meanBn);
             write(out.varBn(), varBn);
+            if (runningMean != null) {
+                blend(runningMean, out.meanBn(), keep);
+                blend(runningVar, out.varBn(), keep);
+            }
         }
+    }
+
+    /**
+     * running = round(round(running·k) + round(batch·(1 − k))) with k and 1 − k rounded to the
+     * dtype first: the rounding steps of the layer's former mul / mul / add ops, so the CPU
+     * results did not move when the update became part of this kernel.
+     */
+    private static void blend(Tensor running, Tensor batch, double keep) {
+        boolean f32 = running.dtype() == DType.F32;
+        double k = round(keep, f32);
+        double ok = round(1 - keep, f32);
+        double[] r = read(running);
+        double[] b = read(batch);
+        for (int i = 0; i < r.length; i++) {
+            r[i] = round(round(r[i] * k, f32) + round(b[i] * ok, f32), f32);
+        }
+        write(running, r);
+    }
+
+    private static double round(double v, boolean f32) {
+        return f32 ? (float) v : v;
     }
 
     /**

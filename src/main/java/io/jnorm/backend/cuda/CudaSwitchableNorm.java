@@ -39,7 +39,7 @@ final class CudaSwitchableNorm implements SwitchableNormKernels {
         this.modules = modules;
         this.allocator = allocator;
         statistics = modules.perDType(MODULE, "sn_statistics", PTR, I32, I32, I32, PTR, PTR, PTR, PTR, PTR, PTR, PTR,
-                I32);
+                PTR, PTR, F32, F32, I32);
         forward = modules.perDType(MODULE, "sn_forward", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, I32, PTR, PTR,
                 F32, I32, I32, I32, PTR, PTR, PTR, I32);
         backwardReduce = modules.perDType(MODULE, "sn_backward_reduce", PTR, PTR, PTR, PTR, PTR, I32, I32, I32, PTR,
@@ -90,7 +90,7 @@ final class CudaSwitchableNorm implements SwitchableNormKernels {
     }
 
     @Override
-    public void statistics(Tensor x, Stats out) {
+    public void statistics(Tensor x, Stats out, Tensor runningMean, Tensor runningVar, double keep) {
         Geometry g = Geometry.of(x);
         DType t = x.dtype();
         LaunchConfig cfg = perRow(g.instances(), g, t);
@@ -100,7 +100,12 @@ final class CudaSwitchableNorm implements SwitchableNormKernels {
                     .ptr(ptr(out.varIn())).ptr(ptr(out.meanLn())).ptr(ptr(out.varLn()));
             ptrOrNull(a, out.meanBn());
             ptrOrNull(a, out.varBn());
-            statistics[t.ordinal()].launch(cfg, a.ptr(ticket).i32(g.vec() ? 1 : 0));
+            a.ptr(ticket);
+            ptrOrNull(a, runningMean);
+            ptrOrNull(a, runningVar);
+            // k and 1 − k rounded to the dtype, as the separate multiply ops had them.
+            scalar(scalar(a, t, keep), t, 1 - keep);
+            statistics[t.ordinal()].launch(cfg, a.i32(g.vec() ? 1 : 0));
         } finally {
             allocator.release(ticket);
         }

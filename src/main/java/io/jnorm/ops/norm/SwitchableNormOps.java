@@ -48,13 +48,39 @@ public final class SwitchableNormOps {
     public static Output switchableNorm2d(Tensor x, Tensor meanLogits, Tensor varLogits, Tensor gamma,
                                           Tensor beta, Tensor runningMean, Tensor runningVar,
                                           boolean training, double eps) {
+        return switchableNorm2d(x, meanLogits, varLogits, gamma, beta, runningMean, runningVar, training, eps,
+                false, 0);
+    }
+
+    /**
+     * {@link #switchableNorm2d(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, boolean, double)},
+     * and, when {@code updateRunning} (training with BN mixed only), the official moving average
+     * of the running statistics in place, inside the statistics kernel:
+     * {@code R ← keep·R + (1 − keep)·batch}, each product and the sum rounded to the dtype.
+     *
+     * @param updateRunning whether to move runningMean / runningVar (then both must be [C])
+     * @param keep          the KEEP factor of the moving average, in [0, 1]
+     * @throws IllegalArgumentException as the other overload, and for an update that is not a
+     *                                  training step with BN mixed, a missing running buffer or a
+     *                                  keep factor outside [0, 1]
+     */
+    public static Output switchableNorm2d(Tensor x, Tensor meanLogits, Tensor varLogits, Tensor gamma,
+                                          Tensor beta, Tensor runningMean, Tensor runningVar,
+                                          boolean training, double eps, boolean updateRunning, double keep) {
         check(x, meanLogits, varLogits, gamma, beta, runningMean, runningVar, training, eps);
+        if (updateRunning) {
+            checkUpdate(x, meanLogits, runningMean, runningVar, training, keep);
+        }
         int n = x.dim(0);
         int c = x.dim(1);
         boolean bn = meanLogits.dim(0) == 3;
         SwitchableNormKernels k = x.backend().switchableNorm();
         Stats stats = allocateStats(x, bn && training);
-        k.statistics(x, stats);
+        if (updateRunning) {
+            k.statistics(x, stats, runningMean, runningVar, keep);
+        } else {
+            k.statistics(x, stats);
+        }
         if (bn && !training) {
             // Copies, so a later training step that updates the module's running buffers in
             // place cannot change what this node's backward reads.
@@ -110,6 +136,25 @@ public final class SwitchableNormOps {
                 Tensor.zeros(Shape.of(n), x.dtype(), x.device()),
                 withBn ? Tensor.zeros(Shape.of(c), x.dtype(), x.device()) : null,
                 withBn ? Tensor.zeros(Shape.of(c), x.dtype(), x.device()) : null);
+    }
+
+    private static void checkUpdate(Tensor x, Tensor meanLogits, Tensor runningMean, Tensor runningVar,
+                                    boolean training, double keep) {
+        if (!training || meanLogits.dim(0) != 3) {
+            throw new IllegalArgumentException(OP + ": a running-statistics update needs training with BN mixed, got "
+                    + "training=" + training + " and " + meanLogits.dim(0) + " logits");
+        }
+        if (runningMean == null || runningVar == null) {
+            throw new IllegalArgumentException(OP + ": a running-statistics update needs runningMean and runningVar "
+                    + "of shape " + Shape.of(x.dim(1)));
+        }
+        Checks.shape(OP, "runningMean", runningMean, Shape.of(x.dim(1)));
+        Checks.shape(OP, "runningVar", runningVar, Shape.of(x.dim(1)));
+        Checks.sameDeviceAndDtypeAs(OP, "runningMean", runningMean, x);
+        Checks.sameDeviceAndDtypeAs(OP, "runningVar", runningVar, x);
+        if (!(keep >= 0 && keep <= 1)) {
+            throw new IllegalArgumentException(OP + ": keep factor must be in [0, 1], got " + keep);
+        }
     }
 
     private static void checkInput(Tensor x) {

@@ -97,7 +97,8 @@ class CudaSwitchableNormScheduleTest {
             }
             DevicePointer ticket = zeros(d, 4);
             d.launch(d.kernel(m, "sn_statistics_f32"), cfg, KernelArgs.of().ptr(x).i32(n).i32(c).i32(l).ptr(st[0])
-                    .ptr(st[1]).ptr(st[2]).ptr(st[3]).ptr(st[4]).ptr(st[5]).ptr(ticket).i32(0));
+                    .ptr(st[1]).ptr(st[2]).ptr(st[3]).ptr(st[4]).ptr(st[5]).ptr(ticket).address(0).address(0).f32(0)
+                    .f32(0).i32(0));
             // Backward sums with the instance statistics as mean / rstd stand-ins.
             DevicePointer gamma = upload(d, randn(3, c));
             DevicePointer a = zeros(d, 4L * rows);
