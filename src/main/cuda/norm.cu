@@ -47,6 +47,14 @@ __device__ __forceinline__ T rstd_of(T var, T eps) {
     return T(1) / sqrt(var + eps);
 }
 
+// BatchNorm's num_batches_tracked += 1, folded into the running update so that counting a step
+// costs no launch: the one thread that updates channel 0 bumps it (counter may be null).
+__device__ __forceinline__ void bump_counter(double* __restrict__ counter, int channel) {
+    if (counter != nullptr && channel == 0) {
+        *counter += 1.0;
+    }
+}
+
 // running = (1 - f)·running + f·avg_i batch[i·C + c], the variance with Bessel's factor.
 template <typename T>
 __device__ void running_update(const T* __restrict__ bmean, const T* __restrict__ bvar, T* __restrict__ rmean,
@@ -134,7 +142,7 @@ template <typename T, int W>
 __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
                           T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
                           T* __restrict__ rmean, T* __restrict__ rvar, const NormGeom g, T eps, T factor,
-                          T bessel) {
+                          T bessel, double* __restrict__ counter) {
     __shared__ T scratch[32];
     T* cache = reinterpret_cast<T*>(norm_dynamic_smem);
     T* wt = cache + g.M;
@@ -192,6 +200,7 @@ __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, cons
             if (rmean != nullptr) {
                 rmean[s] = (T(1) - factor) * rmean[s] + factor * mu;
                 rvar[s] = (T(1) - factor) * rvar[s] + factor * var * bessel;
+                bump_counter(counter, s);
             }
         }
     }
@@ -207,7 +216,8 @@ __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, cons
 template <typename T, int W>
 __device__ void moments(const T* __restrict__ x, T* __restrict__ mean_out, T* __restrict__ var_out,
                         T* __restrict__ rmean, T* __restrict__ rvar, T* __restrict__ partial,
-                        unsigned* __restrict__ ticket, const NormGeom g, int chunk, T factor, T bessel) {
+                        unsigned* __restrict__ ticket, const NormGeom g, int chunk, T factor, T bessel,
+                        double* __restrict__ counter) {
     __shared__ NormWelford<T> scratch[32];
     __shared__ int last_flag;
     const int e0 = blockIdx.x * chunk;
@@ -252,6 +262,7 @@ __device__ void moments(const T* __restrict__ x, T* __restrict__ mean_out, T* __
             if (rmean != nullptr) {
                 rmean[s] = (T(1) - factor) * rmean[s] + factor * st.mean;
                 rvar[s] = (T(1) - factor) * rvar[s] + factor * var * bessel;
+                bump_counter(counter, s);
             }
         }
         __syncthreads();
@@ -857,7 +868,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
                           T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean, T* __restrict__ rvar,
                           T* __restrict__ dx, T* __restrict__ dw, T* __restrict__ db, T* __restrict__ sums,
                           T* __restrict__ partial, unsigned* __restrict__ ticket, int N, int C, int L, int tw,
-                          int rows_per_chunk, int mode, T eps, T factor, T bessel) {
+                          int rows_per_chunk, int mode, T eps, T factor, T bessel, double* __restrict__ counter) {
     __shared__ int last_flag;
     const ColTile t(N, C, L, tw);
     NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
@@ -946,6 +957,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
         if (rmean != nullptr) {
             rmean[c] = (T(1) - factor) * rmean[c] + factor * m.mean;
             rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+            bump_counter(counter, c);
         }
     } else {
         if (dw != nullptr) {
@@ -1011,7 +1023,8 @@ template <typename T>
 __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, const T* __restrict__ w,
                           const T* __restrict__ b, T* __restrict__ mean, T* __restrict__ var, T* __restrict__ rmean,
                           T* __restrict__ rvar, T* __restrict__ out, T* __restrict__ dw, T* __restrict__ db, int N,
-                          int C, int L, int tw, int mode, T eps, T factor, T bessel) {
+                          int C, int L, int tw, int mode, T eps, T factor, T bessel,
+                          double* __restrict__ counter) {
     const ColTile t(N, C, L, tw);
     const int nt = t.threads();
     NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
@@ -1097,6 +1110,7 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
             if (rmean != nullptr) {
                 rmean[c] = (T(1) - factor) * rmean[c] + factor * tab[4 * lc];
                 rvar[c] = (T(1) - factor) * rvar[c] + factor * v * bessel;
+                bump_counter(counter, c);
             }
         }
         __syncthreads();
@@ -1135,15 +1149,15 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
 #define NORM_ENTRIES(T, SUF)                                                                                    \
     extern "C" __global__ void norm_fwd_fused_##SUF(const T* x, const T* w, const T* b, T* y, T* mean, T* var,  \
                                                     T* rmean, T* rvar, NORM_GEOM_PARAMS, int vec, T eps,        \
-                                                    T factor, T bessel) {                                       \
+                                                    T factor, T bessel, double* counter) {                      \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, fwd_fused, x, w, b, y, mean, var, rmean, rvar, g, eps, factor, bessel)                    \
+        NORM_DISPATCH(T, fwd_fused, x, w, b, y, mean, var, rmean, rvar, g, eps, factor, bessel, counter)           \
     }                                                                                                           \
     extern "C" __global__ void norm_moments_##SUF(const T* x, T* mean, T* var, T* rmean, T* rvar, T* partial,   \
                                                   unsigned* ticket, NORM_GEOM_PARAMS, int chunk, int vec,       \
-                                                  T factor, T bessel) {                                         \
+                                                  T factor, T bessel, double* counter) {                        \
         NORM_GEOM;                                                                                              \
-        NORM_DISPATCH(T, moments, x, mean, var, rmean, rvar, partial, ticket, g, chunk, factor, bessel)            \
+        NORM_DISPATCH(T, moments, x, mean, var, rmean, rvar, partial, ticket, g, chunk, factor, bessel, counter)   \
     }                                                                                                           \
     extern "C" __global__ void norm_normalize_##SUF(const T* x, const T* mean, const T* var, const T* w,        \
                                                     const T* b, T* y, NORM_GEOM_PARAMS, int chunk, int vec,     \
@@ -1185,9 +1199,10 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
     extern "C" __global__ void norm_col_stats_##SUF(const T* x, const T* dy, const T* w, T* mean, T* var,       \
                                                     T* rmean, T* rvar, T* dx, T* dw, T* db, T* sums,            \
                                                     T* partial, unsigned* ticket, int N, int C, int L, int tw,  \
-                                                    int rows_per_chunk, int mode, T eps, T factor, T bessel) {  \
+                                                    int rows_per_chunk, int mode, T eps, T factor, T bessel,    \
+                                                    double* counter) {                                          \
         col_stats(x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, partial, ticket, N, C, L, tw,             \
-                  rows_per_chunk, mode, eps, factor, bessel);                                                   \
+                  rows_per_chunk, mode, eps, factor, bessel, counter);                                          \
     }                                                                                                           \
     extern "C" __global__ void norm_col_apply_##SUF(const T* x, const T* dy, const T* mean, const T* var,       \
                                                     const T* w, const T* b, const T* sums, T* out, int N,       \
@@ -1197,8 +1212,9 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
     extern "C" __global__ void norm_col_fused_##SUF(const T* x, const T* dy, const T* w, const T* b, T* mean,   \
                                                     T* var, T* rmean, T* rvar, T* out, T* dw, T* db, int N,     \
                                                     int C, int L, int tw, int mode, T eps, T factor,            \
-                                                    T bessel) {                                                 \
-        col_fused(x, dy, w, b, mean, var, rmean, rvar, out, dw, db, N, C, L, tw, mode, eps, factor, bessel);   \
+                                                    T bessel, double* counter) {                                \
+        col_fused(x, dy, w, b, mean, var, rmean, rvar, out, dw, db, N, C, L, tw, mode, eps, factor, bessel,    \
+                  counter);                                                                                     \
     }                                                                                                           \
     extern "C" __global__ void norm_update_running_##SUF(const T* bmean, const T* bvar, T* rmean, T* rvar,      \
                                                          int channels, int instances, T factor, T bessel) {     \

@@ -120,8 +120,8 @@ public interface NormKernels {
      * The training forward in one call: {@link #moments} of x into {@code mean} / {@code var},
      * {@link #normalize} with them into {@code y}, and, when {@code runningMean} is not null,
      * {@link #updateRunningStats}{@code (mean, var, instances, count, factor, runningMean, runningVar)}.
-     * Same results as those three calls (which is what this default does); a backend that can fuse
-     * them overrides it (the cuda backend reads x once and launches at most two kernels).
+     * Same results as those three calls (what the CPU reference does); a backend that can fuse
+     * them does (the cuda backend reads x once and launches at most two kernels).
      *
      * @param mean        output, {@code statCount} batch means
      * @param var         output, {@code statCount} biased batch variances
@@ -134,10 +134,21 @@ public interface NormKernels {
     default void normalizeWithBatchStats(Tensor x, NormLayout layout, double eps, Tensor weight, Tensor bias,
                                          Tensor y, Tensor mean, Tensor var, Tensor runningMean, Tensor runningVar,
                                          int instances, long count, double factor) {
-        moments(x, layout, mean, var);
-        normalize(x, layout, mean, var, eps, weight, bias, y);
-        if (runningMean != null) {
-            updateRunningStats(mean, var, instances, count, factor, runningMean, runningVar);
-        }
+        normalizeWithBatchStats(x, layout, eps, weight, bias, y, mean, var, runningMean, runningVar, instances,
+                count, factor, null);
     }
+
+    /**
+     * {@link #normalizeWithBatchStats(Tensor, NormLayout, double, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
+     * Tensor, int, long, double)} that also adds 1 to BatchNorm's step counter in the same launches
+     * (PyTorch's {@code num_batches_tracked += 1}), so counting a step costs no kernel of its own.
+     * The caller derives a cumulative-average {@code factor} from the counter's value before this
+     * call ({@code 1/(counter + 1)}).
+     *
+     * @param counter a 0-d float64 tensor on x's device incremented in place, or null; only with
+     *                running statistics and a per-channel layout (BatchNorm)
+     */
+    void normalizeWithBatchStats(Tensor x, NormLayout layout, double eps, Tensor weight, Tensor bias,
+                                 Tensor y, Tensor mean, Tensor var, Tensor runningMean, Tensor runningVar,
+                                 int instances, long count, double factor, Tensor counter);
 }

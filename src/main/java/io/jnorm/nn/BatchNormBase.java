@@ -17,7 +17,8 @@ import io.jnorm.tensor.Tensor;
  *   <li>without tracked statistics: batch statistics in training AND eval.</li>
  * </ul>
  * Batch statistics need more than one value per channel (N·spatial ≥ 2). Unlike PyTorch, which
- * bumps num_batches_tracked before that check fails, a rejected call leaves the state untouched.
+ * bumps num_batches_tracked before that check fails, a rejected call leaves the state untouched
+ * (the counter is bumped by the normalization kernels themselves).
  */
 public abstract class BatchNormBase extends NormBase {
 
@@ -39,12 +40,13 @@ public abstract class BatchNormBase extends NormBase {
         }
         double factor = momentum() == null ? 0.0 : momentum();
         boolean update = isTraining() && trackRunningStats();
-        if (update) {
-            incrementBatchesTracked();
-            if (momentum() == null) {
-                factor = 1.0 / numBatchesTracked().item();
-            }
+        // The op bumps num_batches_tracked inside its own kernels (no launch of its own); the
+        // cumulative average needs the count after this step, read before.
+        Tensor counter = update ? numBatchesTracked() : null;
+        if (update && momentum() == null) {
+            factor = 1.0 / (counter.item() + 1);
         }
-        return NormOps.batchNorm(x, runningMean(), runningVar(), weight(), bias(), useBatchStats, factor, eps());
+        return NormOps.batchNorm(x, runningMean(), runningVar(), weight(), bias(), useBatchStats, factor, eps(),
+                counter);
     }
 }

@@ -108,6 +108,20 @@ final class CpuNorm implements NormKernels {
     }
 
     @Override
+    public void normalizeWithBatchStats(Tensor x, NormLayout layout, double eps, Tensor weight, Tensor bias,
+                                        Tensor y, Tensor mean, Tensor var, Tensor runningMean, Tensor runningVar,
+                                        int instances, long count, double factor, Tensor counter) {
+        moments(x, layout, mean, var);
+        normalize(x, layout, mean, var, eps, weight, bias, y);
+        if (runningMean != null) {
+            updateRunningStats(mean, var, instances, count, factor, runningMean, runningVar);
+        }
+        if (counter != null) {
+            write(counter, new double[] {read(counter)[0] + 1});
+        }
+    }
+
+    @Override
     public void updateRunningStats(Tensor batchMean, Tensor batchVar, int instances, long count, double factor,
                                    Tensor runningMean, Tensor runningVar) {
         double[] bm = read(batchMean);

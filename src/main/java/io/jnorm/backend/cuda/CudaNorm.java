@@ -32,9 +32,15 @@ final class CudaNorm implements NormKernels {
     @Override
     public void normalizeWithBatchStats(Tensor x, NormLayout layout, double eps, Tensor weight, Tensor bias,
                                         Tensor y, Tensor mean, Tensor var, Tensor runningMean, Tensor runningVar,
-                                        int instances, long count, double factor) {
+                                        int instances, long count, double factor, Tensor counter) {
+        if (counter != null && (runningMean == null || layout.reduction() != NormLayout.Reduction.PER_CHANNEL)) {
+            // The kernels bump the counter with the per-channel running update; nothing else would.
+            throw new IllegalArgumentException("normalizeWithBatchStats: a step counter needs running statistics "
+                    + "and a per-channel layout, got " + layout);
+        }
         CudaNormEngine.Running running = runningMean == null ? null
-                : new CudaNormEngine.Running(ptr(runningMean), ptr(runningVar), instances, count, factor);
+                : new CudaNormEngine.Running(ptr(runningMean), ptr(runningVar), instances, count, factor,
+                        ptr(counter));
         engine.forwardTrain(x.dtype(), layout, ptr(x), ptr(weight), ptr(bias), ptr(y), ptr(mean), ptr(var), eps,
                 running);
     }

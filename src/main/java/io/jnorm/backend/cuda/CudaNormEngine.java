@@ -26,9 +26,12 @@ final class CudaNormEngine {
 
     /**
      * A running-statistics update folded into a forward: {@code instances} blocks of C batch
-     * statistics averaged, each over {@code count} elements (Bessel factor count/(count − 1)).
+     * statistics averaged, each over {@code count} elements (Bessel factor count/(count − 1)), and
+     * BatchNorm's float64 step counter bumped by the same thread as channel 0 ({@code counter}
+     * null for none; only per-channel layouts take one).
      */
-    record Running(DevicePointer mean, DevicePointer var, int instances, long count, double factor) {
+    record Running(DevicePointer mean, DevicePointer var, int instances, long count, double factor,
+                   DevicePointer counter) {
         double bessel() {
             return (double) count / (count - 1);
         }
@@ -89,7 +92,8 @@ final class CudaNormEngine {
             LaunchConfig cfg = new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1,
                     plan.threads(g.m() / width), 1, 1, (int) CudaNormPlan.fusedForwardBytes(g, t));
             ptx.fwdFused(t, cfg, x, w, b, y, mean, var, inKernel == null ? null : inKernel.mean(),
-                    inKernel == null ? null : inKernel.var(), g, width > 1, eps, factor, bessel);
+                    inKernel == null ? null : inKernel.var(), g, width > 1, eps, factor, bessel,
+                    inKernel == null ? null : inKernel.counter());
             if (running != null && !perChannel) {
                 updateRunning(t, mean, var, running.instances(), layout.c(), running.count(), factor, running.mean(),
                         running.var());
@@ -102,7 +106,8 @@ final class CudaNormEngine {
         LaunchConfig mcfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
                 plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
         ptx.moments(t, mcfg, x, mean, var, inKernel == null ? null : inKernel.mean(),
-                inKernel == null ? null : inKernel.var(), scratch, tickets, g, chunk, width > 1, factor, bessel);
+                inKernel == null ? null : inKernel.var(), scratch, tickets, g, chunk, width > 1, factor, bessel,
+                inKernel == null ? null : inKernel.counter());
         Running folded = running != null && !perChannel ? running : null;
         normalizeLaunch(t, layout, g, width, x, mean, var, w, b, y, eps, folded);
     }
@@ -128,7 +133,7 @@ final class CudaNormEngine {
         reserve(t, 3L * g.stats() * chunks, g.stats());
         LaunchConfig cfg = new LaunchConfig(chunks, CudaNormPlan.plainGridY(g), 1,
                 plan.threads(Math.min(g.m(), chunk) / width), 1, 1, 0);
-        ptx.moments(t, cfg, x, mean, var, null, null, scratch, tickets, g, chunk, width > 1, 0, 0);
+        ptx.moments(t, cfg, x, mean, var, null, null, scratch, tickets, g, chunk, width > 1, 0, 0, null);
     }
 
     /** y = w·(x − mean)·rstd + b with given statistics. */
@@ -250,11 +255,12 @@ final class CudaNormEngine {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
             ptx.colFused(t, cfg, x, null, w, b, mean, var, running == null ? null : running.mean(),
                     running == null ? null : running.var(), y, null, null, n, c, l, f.tileCols(),
-                    CudaNormPtx.COL_FORWARD, eps, factor, bessel);
+                    CudaNormPtx.COL_FORWARD, eps, factor, bessel, running == null ? null : running.counter());
             return;
         }
         columnStats(t, layout, x, null, null, mean, var, running == null ? null : running.mean(),
-                running == null ? null : running.var(), null, null, null, false, eps, factor, bessel);
+                running == null ? null : running.var(), null, null, null, null, false, eps, factor, bessel,
+                running == null ? null : running.counter());
         columnApply(t, layout, x, null, mean, var, w, b, null, y, CudaNormPtx.COL_FORWARD, eps);
     }
 
@@ -274,7 +280,7 @@ final class CudaNormEngine {
         if (bytes <= plan.sharedBudget()) {
             LaunchConfig cfg = new LaunchConfig(f.tiles(c, l), 1, 1, f.tileCols(), f.rowThreads(), 1, (int) bytes);
             ptx.colFused(t, cfg, x, dy, w, null, mean, var, null, null, dx, dw, db, n, c, l, f.tileCols(),
-                    CudaNormPtx.COL_BACKWARD, eps, 0, 0);
+                    CudaNormPtx.COL_BACKWARD, eps, 0, 0, null);
             return;
         }
         DevicePointer sums = allocator.allocate(2L * c * t.bytes());
@@ -293,19 +299,20 @@ final class CudaNormEngine {
                              DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
                              DevicePointer dx, DevicePointer dw, DevicePointer db, boolean backward, double eps,
                              double factor, double bessel) {
-        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, null, backward, eps, factor, bessel);
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, null, backward, eps, factor, bessel,
+                null);
     }
 
     private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
                              DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
                              DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums, double eps) {
-        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, true, eps, 0, 0);
+        columnStats(t, layout, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, true, eps, 0, 0, null);
     }
 
     private void columnStats(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer w,
                              DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar,
                              DevicePointer dx, DevicePointer dw, DevicePointer db, DevicePointer sums,
-                             boolean backward, double eps, double factor, double bessel) {
+                             boolean backward, double eps, double factor, double bessel, DevicePointer counter) {
         int n = layout.n();
         int c = layout.c();
         int l = layout.l();
@@ -317,7 +324,7 @@ final class CudaNormEngine {
         LaunchConfig cfg = new LaunchConfig(tiles, chunks, 1, s.tileCols(), s.rowThreads(), 1, bytes);
         ptx.colStats(t, cfg, x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, scratch, tickets, n, c, l,
                 s.tileCols(), s.rowsPerChunk(), backward ? CudaNormPtx.COL_BACKWARD : CudaNormPtx.COL_FORWARD, eps,
-                factor, bessel);
+                factor, bessel, counter);
     }
 
     private void columnApply(DType t, NormLayout layout, DevicePointer x, DevicePointer dy, DevicePointer mean,

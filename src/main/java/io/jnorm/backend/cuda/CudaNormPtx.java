@@ -47,17 +47,17 @@ final class CudaNormPtx {
 
     CudaNormPtx(PtxModules m) {
         driver = m.driver();
-        fwdFused = m.perDType(MODULE, "norm_fwd_fused", params("PPPPPPPP" + GEOM + "I" + "TTT"));
-        moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT"));
+        fwdFused = m.perDType(MODULE, "norm_fwd_fused", params("PPPPPPPP" + GEOM + "I" + "TTT" + "P"));
+        moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT" + "P"));
         normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
         bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
         bwdSums = m.perDType(MODULE, "norm_bwd_sums", params("PPPPPPPPPPP" + GEOM + "II" + "T"));
         bwdDx = m.perDType(MODULE, "norm_bwd_dx", params("PPPPPPPPPP" + GEOM + "II" + "T" + "I"));
         bwdChannel = m.perDType(MODULE, "norm_bwd_channel", params("PPPPPPPPPP" + "IIIII" + "III" + "T"));
         updateRunning = m.perDType(MODULE, "norm_update_running", params("PPPP" + "II" + "TT"));
-        colStats = m.perDType(MODULE, "norm_col_stats", params("PPPPPPPPPPPPP" + "IIIIII" + "TTT"));
+        colStats = m.perDType(MODULE, "norm_col_stats", params("PPPPPPPPPPPPP" + "IIIIII" + "TTT" + "P"));
         colApply = m.perDType(MODULE, "norm_col_apply", params("PPPPPPPP" + "IIIIII" + "T"));
-        colFused = m.perDType(MODULE, "norm_col_fused", params("PPPPPPPPPPP" + "IIIII" + "TTT"));
+        colFused = m.perDType(MODULE, "norm_col_fused", params("PPPPPPPPPPP" + "IIIII" + "TTT" + "P"));
     }
 
     /** The eight ints of a NormGeom. */
@@ -118,16 +118,16 @@ final class CudaNormPtx {
 
     void fwdFused(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer w, DevicePointer b, DevicePointer y,
                   DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar, CudaNormGeometry g,
-                  boolean vec, double eps, double factor, double bessel) {
+                  boolean vec, double eps, double factor, double bessel, DevicePointer counter) {
         KernelArgs a = geom(ptrs(x, w, b, y, mean, var, rmean, rvar), g).i32(vec ? 1 : 0);
-        launch(fwdFused, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
+        launch(fwdFused, t, cfg, orNull(real(real(real(a, t, eps), t, factor), t, bessel), counter));
     }
 
     void moments(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer mean, DevicePointer var,
                  DevicePointer rmean, DevicePointer rvar, DevicePointer partial, DevicePointer ticket,
-                 CudaNormGeometry g, int chunk, boolean vec, double factor, double bessel) {
+                 CudaNormGeometry g, int chunk, boolean vec, double factor, double bessel, DevicePointer counter) {
         KernelArgs a = geom(ptrs(x, mean, var, rmean, rvar, partial, ticket), g).i32(chunk).i32(vec ? 1 : 0);
-        launch(moments, t, cfg, real(real(a, t, factor), t, bessel));
+        launch(moments, t, cfg, orNull(real(real(a, t, factor), t, bessel), counter));
     }
 
     void normalize(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer mean, DevicePointer var,
@@ -185,10 +185,11 @@ final class CudaNormPtx {
     void colStats(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer w, DevicePointer mean,
                   DevicePointer var, DevicePointer rmean, DevicePointer rvar, DevicePointer dx, DevicePointer dw,
                   DevicePointer db, DevicePointer sums, DevicePointer partial, DevicePointer ticket, int n, int c,
-                  int l, int tileCols, int rowsPerChunk, int mode, double eps, double factor, double bessel) {
+                  int l, int tileCols, int rowsPerChunk, int mode, double eps, double factor, double bessel,
+                  DevicePointer counter) {
         KernelArgs a = ptrs(x, dy, w, mean, var, rmean, rvar, dx, dw, db, sums, partial, ticket).i32(n).i32(c).i32(l)
                 .i32(tileCols).i32(rowsPerChunk).i32(mode);
-        launch(colStats, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
+        launch(colStats, t, cfg, orNull(real(real(real(a, t, eps), t, factor), t, bessel), counter));
     }
 
     void colApply(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer mean, DevicePointer var,
@@ -202,10 +203,15 @@ final class CudaNormPtx {
     void colFused(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer dy, DevicePointer w, DevicePointer b,
                   DevicePointer mean, DevicePointer var, DevicePointer rmean, DevicePointer rvar, DevicePointer out,
                   DevicePointer dw, DevicePointer db, int n, int c, int l, int tileCols, int mode, double eps,
-                  double factor, double bessel) {
+                  double factor, double bessel, DevicePointer counter) {
         KernelArgs a = ptrs(x, dy, w, b, mean, var, rmean, rvar, out, dw, db).i32(n).i32(c).i32(l).i32(tileCols)
                 .i32(mode);
-        launch(colFused, t, cfg, real(real(real(a, t, eps), t, factor), t, bessel));
+        launch(colFused, t, cfg, orNull(real(real(real(a, t, eps), t, factor), t, bessel), counter));
+    }
+
+    /** BatchNorm's float64 step counter (bumped with the running update), or a null pointer. */
+    private static KernelArgs orNull(KernelArgs a, DevicePointer counter) {
+        return counter == null ? a.address(0) : a.ptr(counter);
     }
 
     private static KernelArgs ptrs2(KernelArgs a, DevicePointer p, DevicePointer q) {

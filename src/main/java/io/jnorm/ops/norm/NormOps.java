@@ -1,6 +1,7 @@
 package io.jnorm.ops.norm;
 
 import io.jnorm.backend.NormLayout;
+import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 
@@ -40,6 +41,21 @@ public final class NormOps {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, null);
+    }
+
+    /**
+     * {@link #batchNorm(Tensor, Tensor, Tensor, Tensor, Tensor, boolean, double, double)} that, in
+     * training with running statistics, also adds 1 to {@code numBatchesTracked} in place inside
+     * the same kernels (no launch of its own). A module with momentum = None passes
+     * {@code momentum = 1/(numBatchesTracked + 1)}, the counter's value after this step.
+     *
+     * @param numBatchesTracked a 0-d float64 tensor on x's device, or null for no counter
+     * @throws IllegalArgumentException as the other overload, and for a counter that is not a 0-d
+     *         float64 tensor on x's device or is given without training or running statistics
+     */
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps, Tensor numBatchesTracked) {
         String op = "batchNorm";
         NormChecks.minRank(op, x, 2, "(N, C, *)");
         int c = x.dim(1);
@@ -56,10 +72,24 @@ public final class NormOps {
         }
         NormChecks.moreThanOneValuePerChannel(op, x);
         NormChecks.momentum(op, momentum);
+        if (numBatchesTracked != null) {
+            checkCounter(op, x, runningMean, numBatchesTracked);
+        }
         Normalize.BatchStats r = Normalize.withBatchStats(op, x, layout, eps, weight, bias, runningMean, runningVar,
-                1, momentum);
+                1, momentum, numBatchesTracked);
         r.releaseStatsIfUnsaved();
         return r.y();
+    }
+
+    private static void checkCounter(String op, Tensor x, Tensor runningMean, Tensor counter) {
+        if (runningMean == null) {
+            throw new IllegalArgumentException(op + ": numBatchesTracked needs runningMean and runningVar (input "
+                    + x.shape() + ")");
+        }
+        if (counter.rank() != 0 || counter.dtype() != DType.F64 || !counter.device().equals(x.device())) {
+            throw new IllegalArgumentException(op + ": numBatchesTracked must be a 0-d F64 tensor on " + x.device()
+                    + ", got " + counter.dtype() + " " + counter.shape() + " on " + counter.device());
+        }
     }
 
     /**

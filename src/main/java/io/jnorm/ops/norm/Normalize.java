@@ -63,12 +63,26 @@ public final class Normalize {
     public static BatchStats withBatchStats(String op, Tensor x, NormLayout layout, double eps, Tensor weight,
                                             Tensor bias, Tensor runningMean, Tensor runningVar, int instances,
                                             double momentum) {
+        return withBatchStats(op, x, layout, eps, weight, bias, runningMean, runningVar, instances, momentum, null);
+    }
+
+    /**
+     * {@link #withBatchStats(String, Tensor, NormLayout, double, Tensor, Tensor, Tensor, Tensor, int, double)}
+     * that also adds 1 to a step counter in the same kernels (see
+     * {@link NormKernels#normalizeWithBatchStats(Tensor, NormLayout, double, Tensor, Tensor, Tensor, Tensor,
+     * Tensor, Tensor, Tensor, int, long, double, Tensor)}).
+     *
+     * @param counter a 0-d float64 tensor on x's device, or null
+     */
+    public static BatchStats withBatchStats(String op, Tensor x, NormLayout layout, double eps, Tensor weight,
+                                            Tensor bias, Tensor runningMean, Tensor runningVar, int instances,
+                                            double momentum, Tensor counter) {
         Shape statShape = Shape.of(layout.statCount());
         Tensor mean = Tensor.zeros(statShape, x.dtype(), x.device());
         Tensor var = Tensor.zeros(statShape, x.dtype(), x.device());
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
         x.backend().norms().normalizeWithBatchStats(x, layout, eps, weight, bias, y, mean, var, runningMean,
-                runningVar, instances, layout.elementsPerStat(), momentum);
+                runningVar, instances, layout.elementsPerStat(), momentum, counter);
         return new BatchStats(record(op, x, layout, mean, var, eps, weight, bias, true, y), mean, var);
     }
 

@@ -119,7 +119,7 @@ class CudaNormBudgetTest {
         boolean perChannel = layout.reduction() == NormLayout.Reduction.PER_CHANNEL;
         try {
             e.forwardTrain(t, layout, x, w, b, y, mean, var, 1e-5, running
-                    ? new CudaNormEngine.Running(rm, rv, perChannel ? 1 : layout.n(), layout.elementsPerStat(), 0.1)
+                    ? new CudaNormEngine.Running(rm, rv, perChannel ? 1 : layout.n(), layout.elementsPerStat(), 0.1, null)
                     : null);
             long small = 4L * t.bytes() * (stats + c);
             Op fwd = measure(name + " forward", t, numel, small, e, fits ? 2 : 3);

@@ -119,8 +119,12 @@ class CudaNormKernelsTest {
         double[] rv0 = values(c, 12, 1, 0.5);
         DevicePointer rm = running ? upload(t, rm0) : null;
         DevicePointer rv = running ? upload(t, rv0) : null;
+        // BatchNorm's step counter rides on the per-channel running update of every path.
+        boolean counted = running && perChannel;
+        double steps0 = 41;
+        DevicePointer counter = counted ? upload(DType.F64, new double[] {steps0}) : null;
         e.forwardTrain(t, k.layout, k.devX, k.devW, k.devB, y, mean, var, 1e-5,
-                running ? new CudaNormEngine.Running(rm, rv, instances, count, factor) : null);
+                running ? new CudaNormEngine.Running(rm, rv, instances, count, factor, counter) : null);
 
         double[][] mom = k.ref.moments(k.x);
         long m = k.ref.elementsPerStat();
@@ -140,6 +144,9 @@ class CudaNormKernelsTest {
             double[][] r = NormReference.running(rm0, rv0, mom[0], mom[1], instances, count, factor);
             assertClose(name + " running_mean", t, m, r[0], download(t, rm, c));
             assertClose(name + " running_var", t, m, r[1], download(t, rv, c));
+        }
+        if (counted) {
+            assertEquals(steps0 + 1, download(DType.F64, counter, 1)[0], name + " step counter bumped exactly once");
         }
 
         // moments and normalize on their own (the NormKernels calls the layers do not fuse)
