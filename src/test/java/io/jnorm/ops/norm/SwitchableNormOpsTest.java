@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnorm.autograd.GradMode;
 import io.jnorm.autograd.Gradcheck;
+import io.jnorm.ops.Ops;
+import io.jnorm.tensor.Device;
+import io.jnorm.tensor.Shape;
 import io.jnorm.nn.SnUbnTestSupport;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Rng;
@@ -120,5 +124,48 @@ class SwitchableNormOpsTest {
                 Tensor.zeros(DType.F64, 2), null, null, true, 1e-5);
         assertNull(out.batchMean());
         assertEquals(16, out.y().numel());
+    }
+
+    /**
+     * The in-kernel moving average rounds like the separate ops it replaced (R·k, batch·(1 − k),
+     * their sum, each rounded to the dtype): the running statistics are bit-identical to that
+     * composition of multiply and add ops applied to the batch statistics the op returns.
+     */
+    @ParameterizedTest
+    @MethodSource("dtypes")
+    void inKernelMovingAverageEqualsTheMultiplyAddOpsBitForBit(DType t) {
+        int n = 3;
+        int c = 4;
+        double keep = 0.9;
+        try (Scope scope = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+            Tensor rm = Tensor.fromDoubles(SnUbnTestSupport.seq(61, c, 1.0), Shape.of(c), t, Device.CPU);
+            Tensor rv = Tensor.fromDoubles(SnUbnTestSupport.seq(62, c, 1.0), Shape.of(c), t, Device.CPU);
+            Tensor expectedMean = Ops.add(rm, Ops.scalarLike(rm, 0.0));
+            Tensor expectedVar = Ops.add(rv, Ops.scalarLike(rv, 0.0));
+            Tensor logits = Tensor.full(1.0, Shape.of(3), t, Device.CPU);
+            Tensor gamma = Tensor.full(1.0, Shape.of(c), t, Device.CPU);
+            Tensor beta = Tensor.zeros(Shape.of(c), t, Device.CPU);
+            for (int step = 0; step < 3; step++) {
+                Tensor x = SnUbnTestSupport.tensor(SnUbnTestSupport.data(70 + step, n, c, 3, 3), t, n, c, 3, 3);
+                SwitchableNormOps.Output out = SwitchableNormOps.switchableNorm2d(x, logits, logits, gamma, beta,
+                        rm, rv, true, 1e-5, true, keep);
+                expectedMean = Ops.add(Ops.mul(expectedMean, Ops.scalarLike(rm, keep)),
+                        Ops.mul(out.batchMean(), Ops.scalarLike(rm, 1 - keep)));
+                expectedVar = Ops.add(Ops.mul(expectedVar, Ops.scalarLike(rv, keep)),
+                        Ops.mul(out.batchVar(), Ops.scalarLike(rv, 1 - keep)));
+            }
+            double[] em = expectedMean.toDoubleArray();
+            double[] ev = expectedVar.toDoubleArray();
+            double[] am = rm.toDoubleArray();
+            double[] av = rv.toDoubleArray();
+            for (int i = 0; i < c; i++) {
+                assertEquals(em[i], am[i], 0.0, t + " running_mean[" + i + "]");
+                assertEquals(ev[i], av[i], 0.0, t + " running_var[" + i + "]");
+            }
+        }
+    }
+
+    static Stream<DType> dtypes() {
+        return Stream.of(DType.F32, DType.F64);
     }
 }
