@@ -1,7 +1,5 @@
 package io.jnorm.nn;
 
-import io.jnorm.autograd.GradMode;
-import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.NormChecks;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Device;
@@ -131,14 +129,6 @@ public abstract class NormBase extends Module {
             setBuffer("running_mean", Tensor.zeros(c, dtype, device));
             setBuffer("running_var", Tensor.full(1.0, c, dtype, device));
             setBuffer("num_batches_tracked", Tensor.scalar(0, DType.F64, device));
-        }
-    }
-
-    /** Adds one to num_batches_tracked, on the module's device (no host round trip). */
-    protected void incrementBatchesTracked() {
-        Tensor old = numBatchesTracked();
-        try (GradMode.Guard g = GradMode.noGrad(); Tensor one = Ops.scalarLike(old, 1.0)) {
-            setBuffer("num_batches_tracked", Ops.add(old, one));
         }
     }
 
