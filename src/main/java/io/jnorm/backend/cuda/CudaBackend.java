@@ -58,6 +58,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final GpuDriver driver;
     private final LaunchLog log = new LaunchLog();
     private final CachingAllocator allocator;
+    private final DeviceLeaks leaks;
     private final PtxModules modules;
     private final CudaElementwise elementwise;
     private final CudaReductions reductions;
@@ -85,6 +86,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.driver = driver;
         boolean exact = driver instanceof PtxEmulator emu && emu.options().sanitizer();
         this.allocator = new CachingAllocator(driver, exact);
+        this.leaks = new DeviceLeaks(device);
         this.modules = new PtxModules(driver, log);
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
@@ -162,6 +164,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return allocator.bytesInUse();
     }
 
+    /**
+     * Device buffers garbage-collected without being closed so far (counted when the collector
+     * finds them). Their memory is never freed by the collector and stays in
+     * {@link #bytesInUse()}; see {@link io.jnorm.tensor.Scope} for how training avoids them.
+     */
+    public long leakedBuffers() {
+        return leaks.buffers();
+    }
+
+    /** Bytes of the blocks of {@link #leakedBuffers()}. */
+    public long leakedBytes() {
+        return leaks.bytes();
+    }
+
     /** Bytes of freed blocks kept for reuse. */
     public long bytesCached() {
         return allocator.bytesCached();
@@ -184,7 +200,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         long bytes = numel * dtype.bytes();
         DevicePointer p = allocator.allocate(bytes);
         driver.memsetZero(p, 0, bytes);
-        return new CudaBuffer(device, dtype, numel, p, allocator);
+        return new CudaBuffer(device, dtype, numel, p, allocator, leaks);
     }
 
     /**
@@ -200,7 +216,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         } else {
             write(p, dtype, values);
         }
-        return new CudaBuffer(device, dtype, values.length, p, allocator);
+        return new CudaBuffer(device, dtype, values.length, p, allocator, leaks);
     }
 
     private static boolean constant(double[] v) {
