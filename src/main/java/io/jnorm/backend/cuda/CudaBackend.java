@@ -15,7 +15,6 @@ import io.jnorm.backend.ShapeKernels;
 import io.jnorm.backend.SwitchableNormKernels;
 import io.jnorm.backend.UnifiedBatchNormKernels;
 import io.jnorm.backend.WeightStandardizationKernels;
-import io.jnorm.backend.cpu.CpuBackend;
 import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.GpuAvailability;
 import io.jnorm.gpu.GpuDriver;
@@ -43,10 +42,11 @@ import io.jnorm.tensor.Tensor;
  *       launches per kernel.</li>
  *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
  *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused); the shared
- *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu.
- *       Families without CUDA kernels yet (BCN, BRN, SN, UBN) run on the CPU reference
- *       through host copies ({@link HostFallback}), each logged once and counted in
- *       {@link LaunchLog#fallbackCounts()}.</li>
+ *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu;
+ *       BCN, BRN, SN and UBN run their own kernels next to it. Every family has CUDA kernels,
+ *       so nothing goes through {@link HostFallback} (the CPU reference over host copies, for
+ *       a family without kernels, logged once and counted in
+ *       {@link LaunchLog#fallbackCounts()}).</li>
  * </ul>
  */
 public final class CudaBackend implements Backend, AutoCloseable {
@@ -91,8 +91,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
         this.shapes = new CudaShapes(modules);
-        // The reference families the host fallbacks run (stateless, so a private instance is fine).
-        CpuBackend cpu = new CpuBackend();
         CudaConvLaunchers convPtx = new CudaConvLaunchers(modules, allocator);
         this.linalg = new CudaLinalg(new CudaLinalgLaunchers(modules));
         this.conv = new CudaConv(convPtx);
@@ -100,10 +98,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
         this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
-        this.bcn = HostFallback.of(BatchChannelNormKernels.class, "batchChannelNorm", cpu.batchChannelNorm(), this);
-        this.brn = HostFallback.of(BatchRenormKernels.class, "batchRenorm", cpu.batchRenorm(), this);
-        this.sn = HostFallback.of(SwitchableNormKernels.class, "switchableNorm", cpu.switchableNorm(), this);
-        this.ubn = HostFallback.of(UnifiedBatchNormKernels.class, "unifiedBatchNorm", cpu.unifiedBatchNorm(), this);
+        this.bcn = new CudaBatchChannelNorm(modules);
+        this.brn = new CudaBatchRenorm(modules);
+        this.sn = new CudaSwitchableNorm(modules, allocator);
+        this.ubn = new CudaUnifiedBatchNorm(modules, allocator);
     }
 
     /**

@@ -185,9 +185,8 @@ class EmulatedTrainingEndToEndTest {
                 + "; host fallbacks: " + fallbacks + "; kernels: " + launches);
         assertEquals(baseline, backend().bytesInUse(), t + ": device memory back at its baseline after training");
         assertKernelsRan(t, launches);
-        // BCN's group stage and SN get their kernels on branch kresearch; until it is merged they may fall back.
-        assertTrue(fallbacks.keySet().stream().allMatch(k -> k.startsWith("batchChannelNorm.") || k.startsWith("switchableNorm.")),
-                t + ": every op ran on CUDA kernels, but these ran through the host fallback: " + fallbacks);
+        assertTrue(fallbacks.isEmpty(), t + ": every op ran on CUDA kernels, but these ran through the host "
+                + "fallback: " + fallbacks);
     }
 
     /**
@@ -205,10 +204,13 @@ class EmulatedTrainingEndToEndTest {
     private static void assertKernelsRan(DType t, Map<String, Long> launches) {
         String s = "_" + t.suffix();
         // One prefix per family the net uses: fused WS-conv forward and backward, the norm
-        // statistics (GN and BCN's BN stage), pooling, the linear head's GEMM, softmax / cross
-        // entropy, elementwise (ReLU, the optimizer) and reductions (bias gradients).
-        for (String family : new String[] {"ws_conv", "norm_", "avg_pool2d_fwd", "avg_pool2d_bwd", "gemm",
-            "log_softmax_rows", "cross_entropy", "ew_binary", "ew_unary", "reduce_"}) {
+        // statistics (GN and BCN's BN stage), BCN's group stage, SN's one statistics pass with
+        // its forward and backward, pooling, the linear head's GEMM, softmax / cross entropy,
+        // elementwise (ReLU, the optimizer) and reductions (bias gradients).
+        for (String family : new String[] {"ws_conv2d_fwd", "ws_conv2d_bwd_input", "ws_bwd_weight", "norm_",
+            "bcn_sum_groups", "bcn_expand_groups", "sn_statistics", "sn_forward", "sn_backward",
+            "avg_pool2d_fwd", "avg_pool2d_bwd", "gemm", "log_softmax_rows", "cross_entropy", "ew_binary", "ew_unary",
+            "reduce_"}) {
             assertTrue(launches.keySet().stream().anyMatch(k -> k.startsWith(family) && k.endsWith(s)),
                     t + ": a " + family + "*" + s + " kernel ran; launches: " + launches);
         }
