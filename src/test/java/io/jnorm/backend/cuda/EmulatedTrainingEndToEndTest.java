@@ -135,18 +135,18 @@ class EmulatedTrainingEndToEndTest {
             try (SGD optCpu = new SGD(cpu.parameters(), 0.1, 0.9, 0.0, 0.0, false);
                  SGD optGpu = new SGD(gpu.parameters(), 0.1, 0.9, 0.0, 0.0, false);
                  Tensor xg = xc.to(gpuDevice); Tensor xEvalGpu = xEval.to(gpuDevice)) {
-                Snapshot[][] gpuSteps = new Snapshot[STEPS][];
+                Snapshot[] gpuSteps = new Snapshot[STEPS];
                 double[][] gpuEval = new double[1][];
                 launches = launchesDuring(() -> {
                     for (int k = 0; k < STEPS; k++) {
-                        gpuSteps[k] = new Snapshot[] {trainStep(gpu, optGpu, xg)};
+                        gpuSteps[k] = trainStep(gpu, optGpu, xg);
                     }
                     gpuEval[0] = evalLogits(gpu, xEvalGpu);
                 });
                 double[] lossesCpu = new double[STEPS];
                 for (int k = 0; k < STEPS; k++) {
                     Snapshot c = trainStep(cpu, optCpu, xc);
-                    Snapshot g = gpuSteps[k][0];
+                    Snapshot g = gpuSteps[k];
                     lossesCpu[k] = c.loss();
                     // Rounding differences feed into the next step, so the float32 bound grows with the step.
                     double tol = tolerance(t, k + 1);
