@@ -35,6 +35,34 @@ class DeviceLeaksTest {
         }
     }
 
+    /**
+     * On a private allocator and report, so nothing else in the JVM is counted: of two buffers,
+     * the one closed is never reported and the one dropped is reported exactly once, with its
+     * block's bytes, and its block stays in use.
+     */
+    @Test
+    void onlyTheBufferDroppedWithoutACloseIsReported() throws InterruptedException {
+        Device d = CudaTestSupport.device();
+        CachingAllocator allocator = new CachingAllocator(backend().driver(), true);
+        DeviceLeaks leaks = new DeviceLeaks(d);
+        Tensor.wrap(new CudaBuffer(d, DType.F32, 10, allocator.allocate(40), allocator, leaks), Shape.of(10)).close();
+        Tensor.wrap(new CudaBuffer(d, DType.F64, 3, allocator.allocate(24), allocator, leaks), Shape.of(3));
+        assertEquals(24, allocator.bytesInUse(), "the dropped buffer's block is still in use");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (leaks.buffers() == 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        for (int i = 0; i < 5; i++) {  // give a wrong second report the chance to show up
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(1, leaks.buffers(), "one leaked buffer");
+        assertEquals(24, leaks.bytes(), "its block's bytes");
+        assertEquals(24, allocator.bytesInUse(), "reported, not freed");
+        allocator.emptyCache();
+    }
+
     @Test
     void insideAScopeTheSavedTensorsAreFreed() {
         CudaBackend backend = backend();
