@@ -4,6 +4,7 @@ import static io.jnorm.backend.cuda.CudaTestSupport.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnorm.gpu.DevicePointer;
 import io.jnorm.ops.Ops;
 import io.jnorm.ops.norm.NormOps;
 import io.jnorm.tensor.DType;
@@ -46,7 +47,9 @@ class DeviceLeaksTest {
         CachingAllocator allocator = new CachingAllocator(backend().driver(), true);
         DeviceLeaks leaks = new DeviceLeaks(d);
         Tensor.wrap(new CudaBuffer(d, DType.F32, 10, allocator.allocate(40), allocator, leaks), Shape.of(10)).close();
-        Tensor.wrap(new CudaBuffer(d, DType.F64, 3, allocator.allocate(24), allocator, leaks), Shape.of(3));
+        // The pointer alone does not keep the buffer reachable; it lets the test return the block.
+        DevicePointer dropped = allocator.allocate(24);
+        Tensor.wrap(new CudaBuffer(d, DType.F64, 3, dropped, allocator, leaks), Shape.of(3));
         assertEquals(24, allocator.bytesInUse(), "the dropped buffer's block is still in use");
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (leaks.buffers() == 0 && System.nanoTime() < deadline) {
@@ -61,6 +64,7 @@ class DeviceLeaksTest {
         assertEquals(24, leaks.bytes(), "its block's bytes");
         assertEquals(24, allocator.bytesInUse(), "reported, not freed");
         allocator.emptyCache();
+        backend().driver().free(dropped);  // the driver is shared: leave it holding only the backend's blocks
     }
 
     @Test
