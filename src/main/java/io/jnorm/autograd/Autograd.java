@@ -35,7 +35,10 @@ public final class Autograd {
     /**
      * Back-propagates from {@code root}. Gradients are summed into the {@code grad} of every
      * leaf that requires one. Unless {@code retainGraph}, every node's saved tensors are
-     * released afterwards.
+     * released afterwards: the node drops its closure, which does not free them. Freeing is the
+     * job of the Scope that was open when the op ran (or of whoever closes them): the engine
+     * cannot tell a saved tensor only the closure holds from one the caller still uses (an
+     * input, a forward output), and closing the latter would break the caller.
      */
     public static void backward(Tensor root, Tensor upstream, boolean retainGraph) {
         if (!root.requiresGrad()) {

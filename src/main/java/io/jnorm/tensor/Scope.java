@@ -20,6 +20,16 @@ import java.util.Set;
  * Scopes nest per thread; a kept tensor moves to the enclosing scope (or becomes unmanaged at
  * the outermost one). Tensors made outside any scope are the caller's to close. Gradients of
  * leaves and module parameters are owned by their tensor or module, never by a scope.
+ *
+ * <h2>Saved tensors of autograd need a scope</h2>
+ * The tensors an op keeps for its backward (inputs, masks, a norm's mean and rstd) belong to the
+ * scope that was open when the op ran, like any other tensor it made. {@code backward()} drops
+ * each node's closure after using it but does not free what the closure held (the same tensors
+ * may still be in the caller's hands), and the garbage collector never frees device memory. So
+ * on a GPU, run forward and backward inside a scope: with none open, every intermediate and
+ * saved tensor of the pass stays in device memory until the backend closes. The cuda backend
+ * reports such buffers once they are unreachable ({@code CudaBackend.leakedBuffers()},
+ * {@code leakedBytes()}, and a warning for the first), but does not free them.
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<ArrayDeque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);

@@ -13,7 +13,10 @@ import java.util.Arrays;
  * <p>Storage is contiguous row-major (NCHW for images). Every tensor is {@link AutoCloseable}:
  * closing it frees its memory (device memory on a GPU), and any later use is an
  * {@link IllegalStateException} naming the tensor's shape. A {@link Scope} closes what was made
- * inside it. Arithmetic lives in {@link Ops}; the instance methods here are shorthands.
+ * inside it. Memory is freed only by a close: a tensor that is merely dropped keeps its device
+ * memory (the garbage collector cannot free it; the cuda backend reports it as a leak), and that
+ * includes the tensors autograd saved for backward, which {@link #backward()} does not free
+ * (see {@link Scope}). Arithmetic lives in {@link Ops}; the instance methods here are shorthands.
  */
 public final class Tensor implements AutoCloseable {
     private final Shape shape;
@@ -294,7 +297,11 @@ public final class Tensor implements AutoCloseable {
         return sharing(shape);
     }
 
-    /** Back-propagates from a one-element tensor (gradient 1). */
+    /**
+     * Back-propagates from a one-element tensor (gradient 1). The tensors the graph's ops saved
+     * are released by the graph but freed only by the Scope they were made in (or by closing
+     * them): on a GPU, call this inside a {@link Scope}.
+     */
     public void backward() {
         Autograd.backward(this, null, false);
     }

@@ -40,9 +40,13 @@ import io.jnorm.tensor.Tensor;
  *   <li>Kernels: the PTX modules are loaded once per backend; each family calls its kernels
  *       through typed launchers checked against the PTX at load. {@link #launchLog()} counts
  *       launches per kernel.</li>
- *   <li>Every family has CUDA kernels. {@link HostFallback} remains the way a new family runs
- *       on the CPU reference through host copies until its kernels land, each op logged once and
- *       counted in {@link LaunchLog#fallbackCounts()} (the kernel report lists such ops).</li>
+ *   <li>linalg, conv, pool, loss and weight standardization run the tile kernels of gemm.cu,
+ *       conv2d.cu, pool.cu, softmax.cu and ws_conv.cu (the WS convolution fused); the shared
+ *       norm family (BN, GN, LN, IN and the norm parts of the other layers) runs norm.cu;
+ *       BCN, BRN, SN and UBN run their own kernels next to it. Every family has CUDA kernels,
+ *       so nothing goes through {@link HostFallback} (the CPU reference over host copies, for
+ *       a family without kernels, logged once and counted in
+ *       {@link LaunchLog#fallbackCounts()}).</li>
  * </ul>
  */
 public final class CudaBackend implements Backend, AutoCloseable {
@@ -54,6 +58,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final GpuDriver driver;
     private final LaunchLog log = new LaunchLog();
     private final CachingAllocator allocator;
+    private final DeviceLeaks leaks;
     private final PtxModules modules;
     private final CudaElementwise elementwise;
     private final CudaReductions reductions;
@@ -81,6 +86,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.driver = driver;
         boolean exact = driver instanceof PtxEmulator emu && emu.options().sanitizer();
         this.allocator = new CachingAllocator(driver, exact);
+        this.leaks = new DeviceLeaks(device);
         this.modules = new PtxModules(driver, log);
         this.elementwise = new CudaElementwise(modules);
         this.reductions = new CudaReductions(modules, allocator);
@@ -156,6 +162,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return allocator.bytesInUse();
     }
 
+    /**
+     * Device buffers garbage-collected without being closed so far (counted when the collector
+     * finds them). Their memory is never freed by the collector and stays in
+     * {@link #bytesInUse()}; see {@link io.jnorm.tensor.Scope} for how training avoids them.
+     */
+    public long leakedBuffers() {
+        return leaks.buffers();
+    }
+
+    /** Bytes of the blocks of {@link #leakedBuffers()}. */
+    public long leakedBytes() {
+        return leaks.bytes();
+    }
+
     /** Bytes of freed blocks kept for reuse. */
     public long bytesCached() {
         return allocator.bytesCached();
@@ -178,7 +198,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         long bytes = numel * dtype.bytes();
         DevicePointer p = allocator.allocate(bytes);
         driver.memsetZero(p, 0, bytes);
-        return new CudaBuffer(device, dtype, numel, p, allocator);
+        return new CudaBuffer(device, dtype, numel, p, allocator, leaks);
     }
 
     /**
@@ -194,7 +214,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         } else {
             write(p, dtype, values);
         }
-        return new CudaBuffer(device, dtype, values.length, p, allocator);
+        return new CudaBuffer(device, dtype, values.length, p, allocator, leaks);
     }
 
     private static boolean constant(double[] v) {
