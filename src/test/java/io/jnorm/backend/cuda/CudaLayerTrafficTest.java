@@ -117,13 +117,22 @@ class CudaLayerTrafficTest {
         within("BRN backward", r.backwardT, 3 + 0.1);
     }
 
+    /**
+     * UBN is over the single-norm budgets by its structure (see docs in CudaUnifiedBatchNorm /
+     * the closing report): this pins today's floor so that it can only go down. Forward: gate
+     * cosine reads x (1), centering x -> xc (2), fused BN xc -> x̂ (2), calibrate + depthwise conv
+     * x̂ -> z, y (3); backward: BN (3), calibrate backward dy, x̂, z -> dx̂ (4), centering dxc -> dx (2).
+     */
     @Test
-    void unifiedBatchNormReport() {
+    void unifiedBatchNormStaysAtItsStructuralFloor() {
         Traffic r = measure("UnifiedBatchNorm2d", () -> UnifiedBatchNorm2d.builder(SHAPE[1]).dtype(DType.F32)
                 .device(device()).build());
         if (r == null) {
             return;
         }
-        within("UBN forward", r.forwardT, 100);
+        within("UBN forward", r.forwardT, 1 + 2 + 2 + 3 + 0.5);
+        within("UBN backward", r.backwardT, 3 + 4 + 2 + 0.3);
+        // cosine, center, fused BN, running update, calibrate, and the step counter's fill
+        within("UBN forward launches", r.forwardLaunches, 7);
     }
 }
