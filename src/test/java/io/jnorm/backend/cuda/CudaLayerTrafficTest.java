@@ -118,10 +118,20 @@ class CudaLayerTrafficTest {
     }
 
     /**
-     * UBN is over the single-norm budgets by its structure (see docs in CudaUnifiedBatchNorm /
-     * the closing report): this pins today's floor so that it can only go down. Forward: gate
-     * cosine reads x (1), centering x -> xc (2), fused BN xc -> x̂ (2), calibrate + depthwise conv
-     * x̂ -> z, y (3); backward: BN (3), calibrate backward dy, x̂, z -> dx̂ (4), centering dxc -> dx (2).
+     * UBN runs as a chain of kernels and is over the single-norm budgets: this pins today's cost
+     * so that it can only go down. Forward: gate cosine reads x (1), centering x -> xc (2), fused
+     * BN xc -> x̂ (2), calibrate + depthwise conv x̂ -> z, y (3); backward: BN (3), calibrate
+     * backward dy, x̂, z -> dx̂ (4), centering dxc -> dx (2).
+     *
+     * <p>The chain is not the floor. When a channel (its N planes) fits on chip, one block owning
+     * it can do everything from shared memory: per-plane means (centering), channel moments,
+     * x̂, per-plane b and s, the depthwise conv (a plane's halo is in the cached plane) and y,
+     * plus the channel's partial Gram matrix for the gate (G_ij = Σ_c Σ_l x_icl·x_jcl, merged
+     * across channels by a ticket): forward 2 T in one launch. When it does not fit, the
+     * conv's halo needs the whole x̂ plane and x̂ needs the channel statistics, a grid-wide
+     * dependency, so a statistics pass (per-plane moments, which give the centred moments
+     * analytically, and Gram partials) and an apply pass are the floor: 3 T, 2 launches.
+     * Backward likewise 3 T fused / 5 T streaming, recomputing x̂ and z from x.
      */
     @Test
     void unifiedBatchNormStaysAtItsStructuralFloor() {
