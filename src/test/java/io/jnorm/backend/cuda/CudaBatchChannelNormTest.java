@@ -151,6 +151,16 @@ class CudaBatchChannelNormTest {
                 "BatchChannelNorm2d estimate N=1 H·W=1 " + t);
         cpu.close();
         gpu.close();
+        // channels of 2·32 values: EstBN's fused norm_fwd_est forward
+        BatchChannelNorm2d cpuF = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(Device.CPU).build();
+        BatchChannelNorm2d gpuF = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(device()).build();
+        Map<String, Long> l = launchesDuring(() -> CudaNormFamiliesTestSupport.parity(cpuF, gpuF, t,
+                new int[] {2, 4, 4, 8}, 3, tol(t, 8L * 64), 60, "BatchChannelNorm2d estimate fused " + t));
+        assertEquals(3L, l.get("norm_fwd_est_" + t.suffix()), "one fused EstBN forward per step: " + l);
+        cpuF.close();
+        gpuF.close();
         assertNoFallback("batchChannelNorm");
     }
 

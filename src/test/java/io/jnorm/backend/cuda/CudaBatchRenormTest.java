@@ -162,6 +162,17 @@ class CudaBatchRenormTest {
         // modules keep their tensors beyond the scope (state outlives a step): free them
         cpu.close();
         gpu.close();
+        // channels of 2·32 values: the fused norm_fwd_renorm forward, its scale feeding the backward
+        int[] fits = {2, 3, 4, 8};
+        BatchRenorm2d cpuF = BatchRenorm2d.builder(3).dtype(t).device(Device.CPU).momentum(0.3)
+                .schedule(RenormSchedule.fixed(1.2, 0.3)).build();
+        BatchRenorm2d gpuF = BatchRenorm2d.builder(3).dtype(t).device(device()).momentum(0.3)
+                .schedule(RenormSchedule.fixed(1.2, 0.3)).build();
+        Map<String, Long> l = launchesDuring(() -> CudaNormFamiliesTestSupport.parity(cpuF, gpuF, t, fits, 3,
+                tol(t, 64), 70, "BatchRenorm2d fused train " + t));
+        assertEquals(3L, l.get("norm_fwd_renorm_" + t.suffix()), "one fused forward per step: " + l);
+        cpuF.close();
+        gpuF.close();
         assertNoFallback("batchRenorm");
     }
 
