@@ -8,6 +8,8 @@
 // is in double for both dtypes, rounded once on store as the reference does; sum_groups adds a
 // group's channels in channel order, so the result does not depend on the launch geometry.
 
+#include "common/stat_updates.cuh"
+
 namespace {
 
 __device__ __forceinline__ int first_thread() {
@@ -18,19 +20,12 @@ __device__ __forceinline__ int thread_stride() {
     return static_cast<int>(gridDim.x * blockDim.x);
 }
 
-// s = v + (m − μ̂_old)², μ̂ ← (1 − r)·μ̂ + r·m, σ̂² ← (1 − r)·σ̂² + r·s (no gradient, in place).
-// The second moment about the old estimate is formed as var + shift², two non-negative terms,
-// so nothing cancels.
+// The estimate update itself is in common/stat_updates.cuh, shared with norm.cu's norm_fwd_est.
 template <typename T>
 __device__ void update_estimates(int C, const T* __restrict__ bmean, const T* __restrict__ bvar, double rate,
                                  T* __restrict__ est_mean, T* __restrict__ est_var) {
     for (int c = first_thread(); c < C; c += thread_stride()) {
-        const double m = bmean[c];
-        const double mu = est_mean[c];
-        const double shift = m - mu;
-        const double s = static_cast<double>(bvar[c]) + shift * shift;
-        est_mean[c] = static_cast<T>((1.0 - rate) * mu + rate * m);
-        est_var[c] = static_cast<T>((1.0 - rate) * est_var[c] + rate * s);
+        jnorm::estimate_update<T>(bmean[c], bvar[c], rate, est_mean[c], est_var[c]);
     }
 }
 

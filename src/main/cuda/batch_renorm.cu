@@ -11,14 +11,12 @@
 // the clip boundaries (1/rmax, ±dmax) land on exactly the same values; the cost is a handful of
 // double operations per channel.
 //
-// NaN policy: clip keeps NaN (a broken channel must show up, not be clipped to a bound);
-// fmin / fmax alone would drop it.
+// The per-channel formulas (and the NaN policy) are in common/stat_updates.cuh, shared with the
+// fused forward of norm.cu (norm_fwd_renorm).
+
+#include "common/stat_updates.cuh"
 
 namespace {
-
-__device__ __forceinline__ double clip_keep_nan(double v, double lo, double hi) {
-    return isnan(v) ? v : fmin(fmax(v, lo), hi);
-}
 
 __device__ __forceinline__ int first_thread() {
     return static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
@@ -34,26 +32,18 @@ template <typename T>
 __device__ void correction(int C, const T* __restrict__ bmean, const T* __restrict__ bvar,
                            const T* __restrict__ mmean, const T* __restrict__ mstd, double eps, double rmax,
                            double dmax, T* __restrict__ r, T* __restrict__ d) {
-    const double floor = sqrt(eps);
     for (int c = first_thread(); c < C; c += thread_stride()) {
-        const double sigma = fmax(static_cast<double>(mstd[c]), floor);
-        // fmax drops a NaN σ in favour of the floor; keep it so the channel stays visibly broken.
-        const double s = isnan(static_cast<double>(mstd[c])) ? static_cast<double>(mstd[c]) : sigma;
-        r[c] = static_cast<T>(clip_keep_nan(sqrt(static_cast<double>(bvar[c]) + eps) / s, 1.0 / rmax, rmax));
-        d[c] = static_cast<T>(clip_keep_nan((static_cast<double>(bmean[c]) - mmean[c]) / s, -dmax, dmax));
+        jnorm::renorm_correction<T>(bmean[c], bvar[c], mmean[c], mstd[c], eps, rmax, dmax, r[c], d[c]);
     }
 }
 
-// scale = γ·r, shift = γ·d + β (null γ = 1, null β = 0).
 template <typename T>
 __device__ void fold_affine(int C, const T* __restrict__ gamma, const T* __restrict__ beta,
                             const T* __restrict__ r, const T* __restrict__ d, T* __restrict__ scale,
                             T* __restrict__ shift) {
     for (int c = first_thread(); c < C; c += thread_stride()) {
-        const double g = gamma != nullptr ? static_cast<double>(gamma[c]) : 1.0;
-        const double b = beta != nullptr ? static_cast<double>(beta[c]) : 0.0;
-        scale[c] = static_cast<T>(g * r[c]);
-        shift[c] = static_cast<T>(g * d[c] + b);
+        jnorm::renorm_fold<T>(gamma != nullptr ? static_cast<double>(gamma[c]) : 1.0,
+                              beta != nullptr ? static_cast<double>(beta[c]) : 0.0, r[c], d[c], scale[c], shift[c]);
     }
 }
 
@@ -66,13 +56,11 @@ __device__ void gamma_grad(int C, const T* __restrict__ sum_dy_xhat, const T* __
     }
 }
 
-// μ ← (1 − m)·μ + m·μ_B, σ ← (1 − m)·σ + m·sqrt(var_B + eps), in place.
 template <typename T>
 __device__ void update_moving(int C, const T* __restrict__ bmean, const T* __restrict__ bvar, double eps,
                               double momentum, T* __restrict__ mmean, T* __restrict__ mstd) {
     for (int c = first_thread(); c < C; c += thread_stride()) {
-        mmean[c] = static_cast<T>((1.0 - momentum) * mmean[c] + momentum * bmean[c]);
-        mstd[c] = static_cast<T>((1.0 - momentum) * mstd[c] + momentum * sqrt(static_cast<double>(bvar[c]) + eps));
+        jnorm::renorm_update_moving<T>(bmean[c], bvar[c], eps, momentum, mmean[c], mstd[c]);
     }
 }
 

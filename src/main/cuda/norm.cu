@@ -22,6 +22,9 @@
 // over many sectors: they read the tensor as [N rows, C·L columns] instead, with the same budgets
 // (fused 2 / 3 transfers in 1 launch, streaming 3 / 5 in 2, eval 3 in 1).
 //
+// norm_fwd_est and norm_fwd_renorm are norm_fwd_fused for EstBN (Batch-Channel Norm stage 1) and
+// Batch Renorm: batch moments, the layer's per-channel update, and the normalize, in one launch.
+//
 // norm_update_running is the standalone running-statistics update (InstanceNorm averages its
 // per-instance statistics over n); BatchNorm's update is folded into the statistics kernels.
 //
@@ -29,6 +32,7 @@
 // computed with IEEE sqrt and division in every kernel, so forward and backward agree. No kernel
 // uses floating-point atomics: every reduction has a fixed order, so results are reproducible.
 #include "common/norm_stats.cuh"
+#include "common/stat_updates.cuh"
 
 using jnorm::block_reduce_sum;
 using jnorm::block_reduce_sum2;
@@ -138,12 +142,39 @@ __device__ void add_channel_sums(const T* dyc, const T* xh, int e0, int e1, int 
 // that are copied into shared memory on the way in; the exact two-pass variance and the output
 // then come from shared memory, so x is read from global memory exactly once.
 // ---------------------------------------------------------------------------------------------
-template <typename T, int W>
-__device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
-                          T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
-                          T* __restrict__ rmean, T* __restrict__ rvar, const NormGeom g, T eps, T factor,
-                          T bessel, double* __restrict__ counter) {
+//
+// The same kernel serves two layers whose per-channel update must happen between the statistics
+// and the normalize (Mode, per-channel layouts only: one channel per statistic, `extra` holds
+// their scalars; the thread that owns the statistic applies the formulas of
+// common/stat_updates.cuh in double, rounding once on store like the CPU reference, and the block
+// normalizes from the cached statistic, so x is still read once):
+//   kEstimate  EstBN's training forward (norm_fwd_est, Batch-Channel Norm stage 1): rmean / rvar
+//              are the estimates μ̂, σ̂², updated at extra.rate from the batch moments, and x is
+//              normalized with the UPDATED estimates.
+//   kRenorm    Batch Renorm's training forward (norm_fwd_renorm): rmean / rvar are the moving μ, σ;
+//              r, d come from them BEFORE the update (written to extra.r / extra.d), w / b are γ / β
+//              folded into scale = γ·r (written to extra.scale, the backward's weight) and
+//              shift = γ·d + β, y = (x − μ_B)·rstd_B·scale + shift, then μ, σ move at extra.rate.
+enum FusedMode { kBatchNorm, kEstimate, kRenorm };
+
+template <typename T>
+struct FusedExtra {
+    T* r;
+    T* d;
+    T* scale;
+    double rate;  // EstBN's rate, or Batch Renorm's momentum
+    double eps;
+    double rmax;
+    double dmax;
+};
+
+template <typename T, int W, FusedMode Mode>
+__device__ void fwd_fused_impl(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
+                               T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
+                               T* __restrict__ rmean, T* __restrict__ rvar, const NormGeom g, T eps, T factor,
+                               T bessel, const FusedExtra<T> extra, double* __restrict__ counter) {
     __shared__ T scratch[32];
+    __shared__ T folded[3];
     T* cache = reinterpret_cast<T*>(norm_dynamic_smem);
     T* wt = cache + g.M;
     T* bt = wt + g.cg;
@@ -179,7 +210,50 @@ __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, cons
             }
         }
         const T var = block_reduce_sum(sq, scratch) / T(g.M);
-        const T rstd = rstd_of(var, eps);
+        T centre = mu;
+        T rstd = rstd_of(var, eps);
+        if constexpr (Mode != kBatchNorm) {
+            if (threadIdx.x == 0) {
+                if constexpr (Mode == kEstimate) {
+                    T em = rmean[s];
+                    T ev = rvar[s];
+                    jnorm::estimate_update<T>(mu, var, extra.rate, em, ev);
+                    rmean[s] = em;
+                    rvar[s] = ev;
+                    folded[0] = em;
+                    folded[1] = ev;
+                } else {
+                    T r;
+                    T d;
+                    jnorm::renorm_correction<T>(mu, var, rmean[s], rvar[s], extra.eps, extra.rmax, extra.dmax, r, d);
+                    T scale;
+                    T shift;
+                    jnorm::renorm_fold<T>(wt[0], bt[0], r, d, scale, shift);
+                    extra.r[s] = r;
+                    extra.d[s] = d;
+                    extra.scale[s] = scale;
+                    T mm = rmean[s];
+                    T ms = rvar[s];
+                    jnorm::renorm_update_moving<T>(mu, var, extra.eps, extra.rate, mm, ms);
+                    rmean[s] = mm;
+                    rvar[s] = ms;
+                    folded[1] = scale;
+                    folded[2] = shift;
+                }
+            }
+            __syncthreads();
+            if constexpr (Mode == kEstimate) {
+                centre = folded[0];
+                rstd = rstd_of(folded[1], eps);
+            }
+        }
+        // Batch Renorm applies its folded affine; the others the per-channel one.
+        const T fscale = Mode == kRenorm ? folded[1] : T(0);
+        const T fshift = Mode == kRenorm ? folded[2] : T(0);
+        if constexpr (Mode != kBatchNorm) {
+            // the next statistic's owner may overwrite `folded` only after every thread read it
+            __syncthreads();
+        }
         for (int v = threadIdx.x; v < nv; v += blockDim.x) {
             const int e = v * W;
             const int r = e % g.run_len;
@@ -188,7 +262,8 @@ __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, cons
 #pragma unroll
             for (int k = 0; k < W; ++k) {
                 const int cl = (r + k) / g.L;
-                q[k] = (q[k] - mu) * rstd * wt[cl] + bt[cl];
+                q[k] = Mode == kRenorm ? (q[k] - centre) * rstd * fscale + fshift
+                                       : (q[k] - centre) * rstd * wt[cl] + bt[cl];
             }
             jnorm::store_vec<W>(y + g.index(s, e), q);
         }
@@ -197,13 +272,41 @@ __device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, cons
                 mean_out[s] = mu;
                 var_out[s] = var;
             }
-            if (rmean != nullptr) {
+            if (Mode == kBatchNorm && rmean != nullptr) {
                 rmean[s] = (T(1) - factor) * rmean[s] + factor * mu;
                 rvar[s] = (T(1) - factor) * rvar[s] + factor * var * bessel;
                 bump_counter(counter, s);
             }
         }
     }
+}
+
+template <typename T, int W>
+__device__ void fwd_fused(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
+                          T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
+                          T* __restrict__ rmean, T* __restrict__ rvar, const NormGeom g, T eps, T factor,
+                          T bessel, double* __restrict__ counter) {
+    fwd_fused_impl<T, W, kBatchNorm>(x, w, b, y, mean_out, var_out, rmean, rvar, g, eps, factor, bessel,
+                                     FusedExtra<T>{nullptr, nullptr, nullptr, 0.0, 0.0, 0.0, 0.0}, counter);
+}
+
+template <typename T, int W>
+__device__ void fwd_est(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
+                        T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
+                        T* __restrict__ est_mean, T* __restrict__ est_var, const NormGeom g, T eps, double rate) {
+    fwd_fused_impl<T, W, kEstimate>(x, w, b, y, mean_out, var_out, est_mean, est_var, g, eps, T(0), T(0),
+                                    FusedExtra<T>{nullptr, nullptr, nullptr, rate, 0.0, 0.0, 0.0}, nullptr);
+}
+
+template <typename T, int W>
+__device__ void fwd_renorm(const T* __restrict__ x, const T* __restrict__ gamma, const T* __restrict__ beta,
+                           T* __restrict__ y, T* __restrict__ mean_out, T* __restrict__ var_out,
+                           T* __restrict__ moving_mean, T* __restrict__ moving_std, T* __restrict__ r,
+                           T* __restrict__ d, T* __restrict__ scale, const NormGeom g, double eps, double rmax,
+                           double dmax, double momentum) {
+    fwd_fused_impl<T, W, kRenorm>(x, gamma, beta, y, mean_out, var_out, moving_mean, moving_std, g,
+                                  static_cast<T>(eps), T(0), T(0),
+                                  FusedExtra<T>{r, d, scale, momentum, eps, rmax, dmax}, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1152,6 +1255,20 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
                                                     T factor, T bessel, double* counter) {                      \
         NORM_GEOM;                                                                                              \
         NORM_DISPATCH(T, fwd_fused, x, w, b, y, mean, var, rmean, rvar, g, eps, factor, bessel, counter)           \
+    }                                                                                                           \
+    extern "C" __global__ void norm_fwd_est_##SUF(const T* x, const T* w, const T* b, T* y, T* mean, T* var,    \
+                                                  T* est_mean, T* est_var, NORM_GEOM_PARAMS, int vec, T eps,    \
+                                                  double rate) {                                                \
+        NORM_GEOM;                                                                                              \
+        NORM_DISPATCH(T, fwd_est, x, w, b, y, mean, var, est_mean, est_var, g, eps, rate)                         \
+    }                                                                                                           \
+    extern "C" __global__ void norm_fwd_renorm_##SUF(const T* x, const T* gamma, const T* beta, T* y, T* mean,  \
+                                                     T* var, T* moving_mean, T* moving_std, T* r, T* d,         \
+                                                     T* scale, NORM_GEOM_PARAMS, int vec, double eps,           \
+                                                     double rmax, double dmax, double momentum) {               \
+        NORM_GEOM;                                                                                              \
+        NORM_DISPATCH(T, fwd_renorm, x, gamma, beta, y, mean, var, moving_mean, moving_std, r, d, scale, g, eps,  \
+                      rmax, dmax, momentum)                                                                     \
     }                                                                                                           \
     extern "C" __global__ void norm_moments_##SUF(const T* x, T* mean, T* var, T* rmean, T* rvar, T* partial,   \
                                                   unsigned* ticket, NORM_GEOM_PARAMS, int chunk, int vec,       \

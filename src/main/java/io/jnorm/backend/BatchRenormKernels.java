@@ -1,5 +1,6 @@
 package io.jnorm.backend;
 
+import io.jnorm.tensor.Shape;
 import io.jnorm.tensor.Tensor;
 
 /**
@@ -38,6 +39,32 @@ public interface BatchRenormKernels {
      */
     void updateMoving(Tensor batchMean, Tensor batchVar, double eps, double momentum, Tensor movingMean,
                       Tensor movingStd);
+
+    /**
+     * A whole training forward in one call, with {@code layout} = {@link NormLayout#perChannel} of x:
+     * <pre>
+     *   moments(x)                        -&gt; batchMean, batchVar
+     *   correction(..., movingMean, movingStd as on entry) -&gt; r, d
+     *   foldAffine(gamma, beta, r, d)     -&gt; scale, shift
+     *   normalize(x, batchMean, batchVar, eps, scale, shift) -&gt; y
+     *   updateMoving(batchMean, batchVar) -&gt; movingMean, movingStd in place
+     * </pre>
+     * Same results as those calls, which is what this default does; a backend that can fuse them
+     * overrides it (the cuda backend reads x once in one launch when a channel fits on chip).
+     * {@code scale} is returned because the backward takes it as normalizeBackward's weight.
+     */
+    default void trainForward(Tensor x, NormLayout layout, Tensor gamma, Tensor beta, Tensor movingMean,
+                              Tensor movingStd, double eps, double rmax, double dmax, double momentum,
+                              Tensor batchMean, Tensor batchVar, Tensor r, Tensor d, Tensor scale, Tensor y) {
+        NormKernels nk = x.backend().norms();
+        nk.moments(x, layout, batchMean, batchVar);
+        correction(batchMean, batchVar, movingMean, movingStd, eps, rmax, dmax, r, d);
+        try (Tensor shift = Tensor.zeros(Shape.of(layout.c()), x.dtype(), x.device())) {
+            foldAffine(gamma, beta, r, d, scale, shift);
+            nk.normalize(x, layout, batchMean, batchVar, eps, scale, shift, y);
+        }
+        updateMoving(batchMean, batchVar, eps, momentum, movingMean, movingStd);
+    }
 
     /**
      * {@code var = max(σ² − eps, 0)}: the variance for which the normalize kernel's

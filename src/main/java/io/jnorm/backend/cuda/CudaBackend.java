@@ -96,10 +96,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.conv = new CudaConv(convPtx);
         this.pool = new CudaPool(new CudaPoolLaunchers(modules));
         this.loss = new CudaLoss(new CudaLossLaunchers(modules));
-        this.norms = new CudaNorm(new CudaNormEngine(modules, allocator));
+        CudaNormEngine normEngine = new CudaNormEngine(modules, allocator);
+        this.norms = new CudaNorm(normEngine);
         this.ws = new CudaWeightStandardization(new CudaWeightStandardizationLaunchers(modules, allocator, convPtx));
-        this.bcn = new CudaBatchChannelNorm(modules);
-        this.brn = new CudaBatchRenorm(modules);
+        this.bcn = new CudaBatchChannelNorm(modules, normEngine);
+        this.brn = new CudaBatchRenorm(modules, normEngine);
         this.sn = new CudaSwitchableNorm(modules, allocator);
         this.ubn = new CudaUnifiedBatchNorm(modules, allocator);
     }

@@ -6,13 +6,16 @@ import static io.jnorm.backend.cuda.KernelHandle.Param.I32;
 import static io.jnorm.backend.cuda.KernelHandle.Param.PTR;
 
 import io.jnorm.backend.BatchRenormKernels;
+import io.jnorm.backend.NormLayout;
+import io.jnorm.gpu.DevicePointer;
 import io.jnorm.gpu.KernelArgs;
 import io.jnorm.tensor.DType;
 import io.jnorm.tensor.Tensor;
 
 /**
  * Batch Renorm's per-channel kernels on the GPU (src/main/cuda/batch_renorm.cu), one small
- * launch each over the C channels; the per-element work runs on the shared norm kernels. The
+ * launch each over the C channels; the per-element work runs on the shared norm kernels, and
+ * the training forward on norm.cu's fused norm_fwd_renorm when a channel fits on chip. The
  * launchers below mirror the {@code .entry} signatures and are checked against the PTX at load.
  * Scalars are passed as double for both dtypes: the kernels compute in double, as the reference does.
  */
@@ -20,19 +23,37 @@ final class CudaBatchRenorm implements BatchRenormKernels {
     static final String MODULE = "batch_renorm";
 
     private final PtxModules modules;
+    private final CudaNormEngine engine;
     private final KernelHandle[] correction;
     private final KernelHandle[] foldAffine;
     private final KernelHandle[] gammaGrad;
     private final KernelHandle[] updateMoving;
     private final KernelHandle[] movingVariance;
 
-    CudaBatchRenorm(PtxModules modules) {
+    CudaBatchRenorm(PtxModules modules, CudaNormEngine engine) {
         this.modules = modules;
+        this.engine = engine;
         correction = perDType(modules, MODULE, "brn_correction", I32, PTR, PTR, PTR, PTR, F64, F64, F64, PTR, PTR);
         foldAffine = perDType(modules, MODULE, "brn_fold_affine", I32, PTR, PTR, PTR, PTR, PTR, PTR);
         gammaGrad = perDType(modules, MODULE, "brn_gamma_grad", I32, PTR, PTR, PTR, PTR, PTR);
         updateMoving = perDType(modules, MODULE, "brn_update_moving", I32, PTR, PTR, F64, F64, PTR, PTR);
         movingVariance = perDType(modules, MODULE, "brn_moving_variance", I32, PTR, F64, PTR);
+    }
+
+    @Override
+    public void trainForward(Tensor x, NormLayout layout, Tensor gamma, Tensor beta, Tensor movingMean,
+                             Tensor movingStd, double eps, double rmax, double dmax, double momentum,
+                             Tensor batchMean, Tensor batchVar, Tensor r, Tensor d, Tensor scale, Tensor y) {
+        if (!engine.forwardRenorm(x.dtype(), layout, ptr(x), opt(gamma), opt(beta), ptr(y), ptr(batchMean),
+                ptr(batchVar), ptr(movingMean), ptr(movingStd), ptr(r), ptr(d), ptr(scale), eps, rmax, dmax,
+                momentum)) {
+            BatchRenormKernels.super.trainForward(x, layout, gamma, beta, movingMean, movingStd, eps, rmax, dmax,
+                    momentum, batchMean, batchVar, r, d, scale, y);
+        }
+    }
+
+    private static DevicePointer opt(Tensor t) {
+        return t == null ? null : ptr(t);
     }
 
     /**

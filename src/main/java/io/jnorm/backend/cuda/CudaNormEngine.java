@@ -112,6 +112,66 @@ final class CudaNormEngine {
         normalizeLaunch(t, layout, g, width, x, mean, var, w, b, y, eps, folded);
     }
 
+    /**
+     * EstBN's training forward in one launch (norm_fwd_est) when a channel fits on chip: batch
+     * moments into mean / var, the estimate update of estMean / estVar at {@code rate}, and y
+     * normalized with the updated estimates.
+     *
+     * @return false, launching nothing, when the layout takes the column or streaming kernels
+     *         (the caller then runs moments, update and normalize separately)
+     */
+    synchronized boolean forwardEstimate(DType t, NormLayout layout, DevicePointer x, DevicePointer w,
+                                         DevicePointer b, DevicePointer y, DevicePointer mean, DevicePointer var,
+                                         DevicePointer estMean, DevicePointer estVar, double rate, double eps) {
+        LaunchConfig cfg = fusedChannelConfig(t, layout);
+        if (cfg == null) {
+            return false;
+        }
+        CudaNormGeometry g = geometry(layout);
+        ptx.fwdEst(t, cfg, x, w, b, y, mean, var, estMean, estVar, g, CudaNormPlan.vectorWidth(g, t) > 1, eps, rate);
+        return true;
+    }
+
+    /**
+     * Batch Renorm's training forward in one launch (norm_fwd_renorm) when a channel fits on chip:
+     * batch moments, r and d from the moving statistics on entry, the folded scale γ·r, y, and
+     * the moving update (see {@link io.jnorm.backend.BatchRenormKernels#trainForward}).
+     *
+     * @return false, launching nothing, when the layout takes the column or streaming kernels
+     */
+    synchronized boolean forwardRenorm(DType t, NormLayout layout, DevicePointer x, DevicePointer gamma,
+                                       DevicePointer beta, DevicePointer y, DevicePointer mean, DevicePointer var,
+                                       DevicePointer movingMean, DevicePointer movingStd, DevicePointer r,
+                                       DevicePointer d, DevicePointer scale, double eps, double rmax, double dmax,
+                                       double momentum) {
+        LaunchConfig cfg = fusedChannelConfig(t, layout);
+        if (cfg == null) {
+            return false;
+        }
+        CudaNormGeometry g = geometry(layout);
+        ptx.fwdRenorm(t, cfg, x, gamma, beta, y, mean, var, movingMean, movingStd, r, d, scale, g,
+                CudaNormPlan.vectorWidth(g, t) > 1, eps, rmax, dmax, momentum);
+        return true;
+    }
+
+    /**
+     * The launch of a fused per-channel forward (one block row per channel, the channel cached
+     * on chip), or null when the layout is not per-channel, takes the column kernels, or a
+     * channel does not fit.
+     */
+    private LaunchConfig fusedChannelConfig(DType t, NormLayout layout) {
+        if (layout.reduction() != NormLayout.Reduction.PER_CHANNEL || CudaNormPlan.columnLayout(layout)) {
+            return null;
+        }
+        CudaNormGeometry g = geometry(layout);
+        if (!plan.forwardFits(g, t)) {
+            return null;
+        }
+        int width = CudaNormPlan.vectorWidth(g, t);
+        return new LaunchConfig(1, CudaNormPlan.stagedGridY(g), 1, plan.threads(g.m() / width), 1, 1,
+                (int) CudaNormPlan.fusedForwardBytes(g, t));
+    }
+
     /** Batch mean and biased variance only (streaming Welford kernel). */
     synchronized void moments(DType t, NormLayout layout, DevicePointer x, DevicePointer mean, DevicePointer var) {
         try {

@@ -32,6 +32,8 @@ final class CudaNormPtx {
 
     private final GpuDriver driver;
     private final KernelHandle[] fwdFused;
+    private final KernelHandle[] fwdEst;
+    private final KernelHandle[] fwdRenorm;
     private final KernelHandle[] moments;
     private final KernelHandle[] normalize;
     private final KernelHandle[] bwdFused;
@@ -48,6 +50,23 @@ final class CudaNormPtx {
     CudaNormPtx(PtxModules m) {
         driver = m.driver();
         fwdFused = m.perDType(MODULE, "norm_fwd_fused", params("PPPPPPPP" + GEOM + "I" + "TTT" + "P"));
+        fwdEst = new KernelHandle[DType.values().length];
+        for (DType t : DType.values()) {
+            // eps follows the dtype; the rate is a double in both instantiations
+            Param[] p = params("PPPPPPPP" + GEOM + "I" + "TT");
+            p[p.length - 2] = t == DType.F32 ? Param.F32 : Param.F64;
+            p[p.length - 1] = Param.F64;
+            fwdEst[t.ordinal()] = m.kernel(MODULE, "norm_fwd_est_" + t.suffix(), p);
+        }
+        // Batch Renorm's scalars are doubles in both instantiations (its formulas run in double)
+        fwdRenorm = new KernelHandle[DType.values().length];
+        for (DType t : DType.values()) {
+            Param[] p = params("PPPPPPPPPPP" + GEOM + "I" + "TTTT");
+            for (int i = p.length - 4; i < p.length; i++) {
+                p[i] = Param.F64;
+            }
+            fwdRenorm[t.ordinal()] = m.kernel(MODULE, "norm_fwd_renorm_" + t.suffix(), p);
+        }
         moments = m.perDType(MODULE, "norm_moments", params("PPPPPPP" + GEOM + "II" + "TT" + "P"));
         normalize = m.perDType(MODULE, "norm_normalize", params("PPPPPP" + GEOM + "II" + "T" + "PP" + "II" + "TT"));
         bwdFused = m.perDType(MODULE, "norm_bwd_fused", params("PPPPPPPPPP" + GEOM + "I" + "T" + "I"));
@@ -121,6 +140,24 @@ final class CudaNormPtx {
                   boolean vec, double eps, double factor, double bessel, DevicePointer counter) {
         KernelArgs a = geom(ptrs(x, w, b, y, mean, var, rmean, rvar), g).i32(vec ? 1 : 0);
         launch(fwdFused, t, cfg, orNull(real(real(real(a, t, eps), t, factor), t, bessel), counter));
+    }
+
+    /** EstBN's fused training forward: estMean / estVar are updated in place at {@code rate}. */
+    void fwdEst(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer w, DevicePointer b, DevicePointer y,
+                DevicePointer mean, DevicePointer var, DevicePointer estMean, DevicePointer estVar,
+                CudaNormGeometry g, boolean vec, double eps, double rate) {
+        KernelArgs a = geom(ptrs(x, w, b, y, mean, var, estMean, estVar), g).i32(vec ? 1 : 0);
+        launch(fwdEst, t, cfg, real(a, t, eps).f64(rate));
+    }
+
+    /** Batch Renorm's fused training forward: r, d, the folded scale, and the moving update in place. */
+    void fwdRenorm(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer gamma, DevicePointer beta,
+                   DevicePointer y, DevicePointer mean, DevicePointer var, DevicePointer movingMean,
+                   DevicePointer movingStd, DevicePointer r, DevicePointer d, DevicePointer scale, CudaNormGeometry g,
+                   boolean vec, double eps, double rmax, double dmax, double momentum) {
+        KernelArgs a = geom(ptrs(x, gamma, beta, y, mean, var, movingMean, movingStd, r, d, scale), g)
+                .i32(vec ? 1 : 0).f64(eps).f64(rmax).f64(dmax).f64(momentum);
+        launch(fwdRenorm, t, cfg, a);
     }
 
     void moments(DType t, LaunchConfig cfg, DevicePointer x, DevicePointer mean, DevicePointer var,

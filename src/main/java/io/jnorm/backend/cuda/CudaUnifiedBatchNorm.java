@@ -72,7 +72,12 @@ final class CudaUnifiedBatchNorm implements UnifiedBatchNormKernels {
             throw new IllegalArgumentException("meanPairwiseCosine: " + n + " samples of input " + x.shape()
                     + " need " + pairs + " Gram blocks, more than one grid dimension holds (65535)");
         }
-        int featureBlocks = (int) Math.max(1, Math.min(Math.max(1, COS_MAX_BLOCKS / pairs),
+        // Each feature block writes a 2 KiB partial Gram block per pair that the last block reads
+        // back: keep that traffic under 1/16 of the samples' bytes, so reading x dominates (at gate
+        // sizes 64 blocks would move 4x the input in partials alone).
+        long sampleBytes = (long) n * f * x.dtype().bytes();
+        long byTraffic = Math.max(1, sampleBytes / (16L * 2 * Double.BYTES * COS_THREADS * pairs));
+        int featureBlocks = (int) Math.max(1, Math.min(Math.min(Math.max(1, COS_MAX_BLOCKS / pairs), byTraffic),
                 (f + COS_TILE - 1L) / COS_TILE));
         DevicePointer partial = scratch(8L * COS_THREADS * featureBlocks * pairs);
         DevicePointer ticket = scratch(4);

@@ -54,14 +54,17 @@ public final class BatchChannelNormOp {
             throw new IllegalArgumentException(op + ": rate must be in [0, 1], got " + rate);
         }
         NormLayout layout = NormLayout.perChannel(x.dim(0), c, (int) x.shape().numel(2, x.rank()));
-        if (training) {
-            try (GradMode.Guard g = GradMode.noGrad(); Tensor m = Tensor.zeros(Shape.of(c), x.dtype(), x.device());
-                 Tensor v = Tensor.zeros(Shape.of(c), x.dtype(), x.device())) {
-                x.backend().norms().moments(x, layout, m, v);
-                x.backend().batchChannelNorm().updateEstimates(m, v, rate, estMean, estVar);
-            }
+        if (!training) {
+            return Normalize.withFixedStats(op, x, layout, estMean, estVar, eps, weight, bias);
         }
-        return Normalize.withFixedStats(op, x, layout, estMean, estVar, eps, weight, bias);
+        // Moments, estimate update and normalize in one backend call (one read of x on the GPU).
+        Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
+        try (GradMode.Guard g = GradMode.noGrad(); Tensor m = Tensor.zeros(Shape.of(c), x.dtype(), x.device());
+             Tensor v = Tensor.zeros(Shape.of(c), x.dtype(), x.device())) {
+            x.backend().batchChannelNorm().estimatedForward(x, layout, rate, eps, weight, bias, m, v, estMean, estVar,
+                    y);
+        }
+        return Normalize.recordFixedStats(op, x, layout, estMean, estVar, eps, weight, bias, y);
     }
 
     /**
@@ -89,7 +92,6 @@ public final class BatchChannelNormOp {
         Shape cs = Shape.of(c);
         Tensor mean = Tensor.zeros(stats, x.dtype(), x.device());
         Tensor var = Tensor.zeros(stats, x.dtype(), x.device());
-        nk.moments(x, layout, mean, var);
         // The normalize kernels take a per-channel affine: repeat each group's value C/G times.
         Tensor wc = weight == null ? null : Tensor.zeros(cs, x.dtype(), x.device());
         Tensor bc = bias == null ? null : Tensor.zeros(cs, x.dtype(), x.device());
@@ -100,7 +102,8 @@ public final class BatchChannelNormOp {
             bk.expandGroups(bias, bc);
         }
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
-        nk.normalize(x, layout, mean, var, eps, wc, bc, y);
+        // One fused call: the cuda backend reads x once for the group statistics and the normalize.
+        nk.normalizeWithBatchStats(x, layout, eps, wc, bc, y, mean, var, null, null, 1, 0, 0);
         if (bc != null) {
             bc.close();
         }

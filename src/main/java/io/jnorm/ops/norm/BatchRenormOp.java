@@ -60,20 +60,21 @@ public final class BatchRenormOp {
             throw new IllegalArgumentException(op + ": momentum must be in [0, 1], got " + momentum);
         }
         Shape cs = Shape.of(layout.c());
-        BatchRenormKernels bk = x.backend().batchRenorm();
-        Tensor[] moments = moments(x, layout);
-        Tensor mean = moments[0];
-        Tensor var = moments[1];
+        Tensor mean = Tensor.zeros(cs, x.dtype(), x.device());
+        Tensor var = Tensor.zeros(cs, x.dtype(), x.device());
         Tensor r = Tensor.zeros(cs, x.dtype(), x.device());
         Tensor d = Tensor.zeros(cs, x.dtype(), x.device());
-        bk.correction(mean, var, movingMean, movingStd, eps, rmax, dmax, r, d);
-        Tensor y = normalizeWithCorrection(op, x, layout, mean, var, gamma, beta, r, d, eps);
+        Tensor scale = Tensor.zeros(cs, x.dtype(), x.device());
+        Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());
+        // Moments, correction, normalize and the moving update in one backend call (one read of x on the GPU).
         try (GradMode.Guard g = GradMode.noGrad()) {
-            bk.updateMoving(mean, var, eps, momentum, movingMean, movingStd);
+            x.backend().batchRenorm().trainForward(x, layout, gamma, beta, movingMean, movingStd, eps, rmax, dmax,
+                    momentum, mean, var, r, d, scale, y);
         }
+        recordWithCorrection(op, x, layout, mean, var, gamma, beta, r, d, scale, eps, y);
         // The caller gets its own copies: closing them must not break the recorded backward.
         Step step = new Step(y, snapshot(r), snapshot(d));
-        closeIfUnsaved(y, mean, var, r, d);
+        closeIfUnsaved(y, mean, var, r, d, scale);
         return step;
     }
 
@@ -136,6 +137,17 @@ public final class BatchRenormOp {
         x.backend().norms().normalize(x, layout, mean, var, eps, scale, shift, y);
         // The backward needs the folded scale, not the shift.
         shift.close();
+        recordWithCorrection(op, x, layout, mean, var, gamma, beta, r, d, scale, eps, y);
+        closeIfUnsaved(y, scale);
+        return y;
+    }
+
+    /** The node of y = γ·((x − μ_B)/σ_B · r + d) + β, whose backward reads the folded scale γ·r. */
+    private static void recordWithCorrection(String op, Tensor x, NormLayout layout, Tensor mean, Tensor var,
+                                             Tensor gamma, Tensor beta, Tensor r, Tensor d, Tensor scale,
+                                             double eps, Tensor y) {
+        Shape cs = Shape.of(layout.c());
+        BatchRenormKernels bk = x.backend().batchRenorm();
         Autograd.record(op, y, (gy, needs) -> {
             boolean wantAffine = (gamma != null && needs[1]) || (beta != null && needs[2]);
             Tensor dx = needs[0] ? Tensor.zeros(x.shape(), x.dtype(), x.device()) : null;
@@ -151,8 +163,6 @@ public final class BatchRenormOp {
             Tensor db = beta != null && needs[2] ? sumDy : null;
             return new Tensor[] {dx, dg, db};
         }, x, gamma, beta);
-        closeIfUnsaved(y, scale);
-        return y;
     }
 
     /** Frees tensors only a recorded backward would read, when no node was recorded. */

@@ -105,6 +105,20 @@ public final class Normalize {
         return apply(op, x, layout, mean, var, eps, weight, bias, false);
     }
 
+    /**
+     * The autograd node of {@link #withFixedStats} for a y the caller already computed with these
+     * constants (a fused backend call): the constants are copied when a node is recorded.
+     */
+    static Tensor recordFixedStats(String op, Tensor x, NormLayout layout, Tensor mean, Tensor var, double eps,
+                                   Tensor weight, Tensor bias, Tensor y) {
+        boolean recording = GradMode.isEnabled() && (x.requiresGrad()
+                || (weight != null && weight.requiresGrad()) || (bias != null && bias.requiresGrad()));
+        if (!recording) {
+            return y;
+        }
+        return record(op, x, layout, snapshot(mean), snapshot(var), eps, weight, bias, false, y);
+    }
+
     private static Tensor snapshot(Tensor t) {
         Tensor c = Tensor.zeros(t.shape(), t.dtype(), t.device());
         t.backend().copy(t, c);

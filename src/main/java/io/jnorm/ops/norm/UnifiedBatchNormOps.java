@@ -79,16 +79,17 @@ public final class UnifiedBatchNormOps {
         k.center(x, centerWeight, a, xc);
         Tensor mean = Tensor.zeros(Shape.of(c), x.dtype(), x.device());
         Tensor var = Tensor.zeros(Shape.of(c), x.dtype(), x.device());
+        Tensor xhat = Tensor.zeros(x.shape(), x.dtype(), x.device());
         if (batchStats) {
-            be.norms().moments(xc, layout, mean, var);
+            // moments and normalize in one call: the cuda backend reads xc once for both
+            be.norms().normalizeWithBatchStats(xc, layout, eps, null, null, xhat, mean, var, null, null, 1, 0, 0);
         } else {
             // Copies, so a later step that updates the module's running statistics in place
             // cannot change what this node's backward reads.
             be.copy(runningMean, mean);
             be.copy(runningVar, var);
+            be.norms().normalize(xc, layout, mean, var, eps, null, null, xhat);
         }
-        Tensor xhat = Tensor.zeros(x.shape(), x.dtype(), x.device());
-        be.norms().normalize(xc, layout, mean, var, eps, null, null, xhat);
         Tensor s = Tensor.zeros(Shape.of(n, c), x.dtype(), x.device());
         Tensor z = convWeight == null ? null : Tensor.zeros(x.shape(), x.dtype(), x.device());
         Tensor y = Tensor.zeros(x.shape(), x.dtype(), x.device());

@@ -151,7 +151,90 @@ class CudaBatchChannelNormTest {
                 "BatchChannelNorm2d estimate N=1 H·W=1 " + t);
         cpu.close();
         gpu.close();
+        // channels of 2·32 values: EstBN's fused norm_fwd_est forward
+        BatchChannelNorm2d cpuF = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(Device.CPU).build();
+        BatchChannelNorm2d gpuF = BatchChannelNorm2d.builder(4).groups(2).estimate(true).rate(0.3).dtype(t)
+                .device(device()).build();
+        Map<String, Long> l = launchesDuring(() -> CudaNormFamiliesTestSupport.parity(cpuF, gpuF, t,
+                new int[] {2, 4, 4, 8}, 3, tol(t, 8L * 64), 60, "BatchChannelNorm2d estimate fused " + t));
+        assertEquals(3L, l.get("norm_fwd_est_" + t.suffix()), "one fused EstBN forward per step: " + l);
+        cpuF.close();
+        gpuF.close();
         assertNoFallback("batchChannelNorm");
+    }
+
+    static Stream<Arguments> estimatedShapes() {
+        // [N, C, H, W]: channels of 64 and 32·3 values take the fused norm_fwd_est (one and several
+        // channels per block row, a tail of the 16-byte vectors); 3x3 maps take the column kernels
+        int[][] shapes = {{1, 3, 8, 8}, {3, 5, 4, 8}, {2, 4, 3, 3}};
+        List<Arguments> a = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                a.add(Arguments.of(t, s));
+            }
+        }
+        return a.stream();
+    }
+
+    private static List<Tensor> estimated(Device d, DType t, int[] shape, double rate) {
+        int c = shape[1];
+        Tensor x = on(cpuRandn(31, t, shape), d);
+        Tensor w = on(cpuRandn(32, t, c), d);
+        Tensor b = on(cpuRandn(33, t, c), d);
+        Tensor em = on(cpuRandn(34, t, c), d);
+        Tensor ev = on(Ops.abs(cpuRandn(35, t, c)), d);
+        Tensor m = Tensor.zeros(Shape.of(c), t, d);
+        Tensor v = Tensor.zeros(Shape.of(c), t, d);
+        Tensor y = Tensor.zeros(x.shape(), t, d);
+        int l = shape[2] * shape[3];
+        x.backend().batchChannelNorm().estimatedForward(x, io.jnorm.backend.NormLayout.perChannel(shape[0], c, l),
+                rate, 1e-5, w, b, m, v, em, ev, y);
+        return List.of(y, m, v, em, ev);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("estimatedShapes")
+    @CoversKernels(module = CudaNormPtx.MODULE, value = {"norm_fwd_est_f32", "norm_fwd_est_f64"})
+    void estimatedForwardMatchesTheReferenceInOneLaunchWhenAChannelFits(DType t, int[] shape) {
+        boolean fits = shape[2] * shape[3] >= 32;
+        for (double rate : new double[] {0, 0.3, 1}) {
+            List<Tensor> ref = estimated(Device.CPU, t, shape, rate);
+            List<List<Tensor>> got = new ArrayList<>();
+            Map<String, Long> l = launchesDuring(() -> got.add(estimated(device(), t, shape, rate)));
+            String what = t + " " + java.util.Arrays.toString(shape) + " rate=" + rate;
+            if (fits) {
+                assertEquals(Map.of("norm_fwd_est_" + t.suffix(), 1L), l, what + ": one fused launch");
+            }
+            String[] names = {"y", "batchMean", "batchVar", "estMean", "estVar"};
+            long count = (long) shape[0] * shape[2] * shape[3];
+            for (int i = 0; i < ref.size(); i++) {
+                closeTo(ref.get(i).toDoubleArray(), got.get(0).get(i).toDoubleArray(), tol(t, count),
+                        what + ": " + names[i]);
+            }
+        }
+        assertNoFallback("batchChannelNorm");
+    }
+
+    @Test
+    @CoversKernels(module = CudaNormPtx.MODULE, value = "norm_fwd_est_f32")
+    void estimatedForwardReadsTheInputOnce() {
+        int[] shape = {4, 64, 8, 8};
+        Tensor x = gpu(cpuRandn(41, DType.F32, shape));
+        Tensor em = gpu(cpuRandn(42, DType.F32, 64));
+        Tensor ev = gpu(Ops.abs(cpuRandn(43, DType.F32, 64)));
+        Tensor m = Tensor.zeros(Shape.of(64), DType.F32, x.device());
+        Tensor v = Tensor.zeros(Shape.of(64), DType.F32, x.device());
+        Tensor y = Tensor.zeros(x.shape(), DType.F32, x.device());
+        Map<String, KernelCounters> k = countersDuring(() -> x.backend().batchChannelNorm().estimatedForward(x,
+                io.jnorm.backend.NormLayout.perChannel(4, 64, 64), 0.1, 1e-5, null, null, m, v, em, ev, y));
+        if (k.isEmpty()) {
+            return; // a real GPU has no counters
+        }
+        long tensor = x.numel() * 4;
+        // x in, y out, and per channel: estimates read and written, batch moments written
+        long minimum = 2 * tensor + 6L * 64 * 4;
+        assertEquals(minimum, CudaNormFamiliesTestSupport.globalBytes(k), "EstBN forward moves x, y and 6 C-vectors: " + k);
     }
 
     @Test

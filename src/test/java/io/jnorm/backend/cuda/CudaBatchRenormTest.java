@@ -162,6 +162,17 @@ class CudaBatchRenormTest {
         // modules keep their tensors beyond the scope (state outlives a step): free them
         cpu.close();
         gpu.close();
+        // channels of 2·32 values: the fused norm_fwd_renorm forward, its scale feeding the backward
+        int[] fits = {2, 3, 4, 8};
+        BatchRenorm2d cpuF = BatchRenorm2d.builder(3).dtype(t).device(Device.CPU).momentum(0.3)
+                .schedule(RenormSchedule.fixed(1.2, 0.3)).build();
+        BatchRenorm2d gpuF = BatchRenorm2d.builder(3).dtype(t).device(device()).momentum(0.3)
+                .schedule(RenormSchedule.fixed(1.2, 0.3)).build();
+        Map<String, Long> l = launchesDuring(() -> CudaNormFamiliesTestSupport.parity(cpuF, gpuF, t, fits, 3,
+                tol(t, 64), 70, "BatchRenorm2d fused train " + t));
+        assertEquals(3L, l.get("norm_fwd_renorm_" + t.suffix()), "one fused forward per step: " + l);
+        cpuF.close();
+        gpuF.close();
         assertNoFallback("batchRenorm");
     }
 
@@ -197,6 +208,91 @@ class CudaBatchRenormTest {
         Gradcheck.assertPasses(in -> BatchRenormOp.eval(in[0], in[1], in[2], mmG, msG, 1e-5), x,
                 gpu(gamma).requiresGrad(true), gpu(beta).requiresGrad(true));
         assertNoFallback("batchRenorm");
+    }
+
+    static Stream<Arguments> fusedShapes() {
+        // [N, C, H, W]: channels of 64 and 3·40 values (16-byte vectors and a scalar-path run) take
+        // the fused norm_fwd_renorm; 2x3 maps take the column kernels and the unfused calls
+        int[][] shapes = {{1, 3, 8, 8}, {3, 5, 5, 8}, {3, 4, 2, 3}};
+        List<Arguments> a = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                for (boolean affine : new boolean[] {true, false}) {
+                    a.add(Arguments.of(t, s, affine));
+                }
+            }
+        }
+        return a.stream();
+    }
+
+    /** y, batch mean / var, r, d, scale, moving mean / std after one trainForward. */
+    private static List<Tensor> trainForward(Device dev, DType t, int[] shape, boolean affine) {
+        int c = shape[1];
+        // a shifted, scaled input against moving statistics near 0 / 1: r and d clip in some channels
+        Tensor x = on(Ops.add(Ops.mul(cpuRandn(51, t, shape), Ops.scalarLike(cpuRandn(1, t, 1), 2.5)),
+                Ops.scalarLike(cpuRandn(1, t, 1), 0.7)), dev);
+        Tensor gamma = affine ? on(cpuRandn(52, t, c), dev) : null;
+        Tensor beta = affine ? on(cpuRandn(53, t, c), dev) : null;
+        Tensor mm = on(cpuRandn(54, t, c), dev);
+        Tensor ms = on(Ops.abs(cpuRandn(55, t, c)), dev);
+        io.jnorm.tensor.Shape cs = io.jnorm.tensor.Shape.of(c);
+        List<Tensor> out = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            out.add(Tensor.zeros(cs, t, dev));
+        }
+        Tensor y = Tensor.zeros(x.shape(), t, dev);
+        x.backend().batchRenorm().trainForward(x, io.jnorm.backend.NormLayout.perChannel(shape[0], c,
+                shape[2] * shape[3]), gamma, beta, mm, ms, 1e-5, 1.5, 0.5, 0.2, out.get(0), out.get(1), out.get(2),
+                out.get(3), out.get(4), y);
+        List<Tensor> all = new ArrayList<>(List.of(y));
+        all.addAll(out);
+        all.add(mm);
+        all.add(ms);
+        return all;
+    }
+
+    @ParameterizedTest(name = "{0} {1} affine={2}")
+    @MethodSource("fusedShapes")
+    @CoversKernels(module = CudaNormPtx.MODULE, value = {"norm_fwd_renorm_f32", "norm_fwd_renorm_f64"})
+    void trainForwardMatchesTheReferenceInOneLaunchWhenAChannelFits(DType t, int[] shape, boolean affine) {
+        List<Tensor> ref = trainForward(Device.CPU, t, shape, affine);
+        List<List<Tensor>> got = new ArrayList<>();
+        Map<String, Long> l = launchesDuring(() -> got.add(trainForward(device(), t, shape, affine)));
+        String what = t + " " + java.util.Arrays.toString(shape) + " affine=" + affine;
+        if (shape[2] * shape[3] >= 32) {
+            assertEquals(Map.of("norm_fwd_renorm_" + t.suffix(), 1L), l, what + ": one fused launch");
+        }
+        String[] names = {"y", "batchMean", "batchVar", "r", "d", "scale", "movingMean", "movingStd"};
+        long count = (long) shape[0] * shape[2] * shape[3];
+        for (int i = 0; i < ref.size(); i++) {
+            closeTo(ref.get(i).toDoubleArray(), got.get(0).get(i).toDoubleArray(), tol(t, count), what + ": " + names[i]);
+        }
+        assertNoFallback("batchRenorm");
+    }
+
+    @Test
+    @CoversKernels(module = CudaNormPtx.MODULE, value = "norm_fwd_renorm_f32")
+    void fusedTrainForwardReadsTheInputOnce() {
+        int c = 64;
+        Tensor x = gpu(cpuRandn(61, DType.F32, 4, c, 8, 8));
+        Tensor mm = gpu(cpuRandn(62, DType.F32, c));
+        Tensor ms = gpu(Ops.abs(cpuRandn(63, DType.F32, c)));
+        Tensor gamma = gpu(cpuRandn(64, DType.F32, c));
+        Tensor beta = gpu(cpuRandn(65, DType.F32, c));
+        Tensor[] v = new Tensor[5];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Tensor.zeros(mm.shape(), DType.F32, mm.device());
+        }
+        Tensor y = Tensor.zeros(x.shape(), DType.F32, x.device());
+        Map<String, KernelCounters> k = countersDuring(() -> x.backend().batchRenorm().trainForward(x,
+                io.jnorm.backend.NormLayout.perChannel(4, c, 64), gamma, beta, mm, ms, 1e-5, 2, 1, 0.1, v[0], v[1],
+                v[2], v[3], v[4], y));
+        if (k.isEmpty()) {
+            return; // a real GPU has no counters
+        }
+        // x in, y out; per channel γ, β and the moving statistics in, 5 vectors and the statistics out
+        long minimum = 2L * x.numel() * 4 + 11L * c * 4;
+        assertEquals(minimum, CudaNormFamiliesTestSupport.globalBytes(k), "BRN forward bytes: " + k);
     }
 
     /** A batch with tails, N = 1, and N·H·W = 1 (legal for BRN: y = γ·d + β, dx = 0). */

@@ -110,10 +110,16 @@ class KernelReportBudgetTest {
             List<Boolean> fits = report.ops().stream().filter(o -> o.op().equals(op)).map(OpResult::fits).toList();
             assertEquals(List.of(true, false), fits, op);
         }
-        // The streaming shapes really stream: the fused one-pass kernel does not run on them.
+        // The streaming shapes really stream: the fused one-pass kernel does not run on them. BCN is
+        // the exception that proves it: its per-channel stage streams (norm_moments), while its
+        // group stage's (n, g) slices of C/G·H·W elements still fit and rightly take the fused kernel.
         for (OpResult o : report.ops()) {
             if (Boolean.FALSE.equals(o.fits())) {
-                assertFalse(o.forward().kernels().containsKey("norm_fwd_fused_f32"), o.op() + " " + o.shape());
+                if (o.op().equals("batch_channel_norm2d")) {
+                    assertTrue(o.forward().kernels().containsKey("norm_moments_f32"), o.op() + " " + o.shape());
+                } else {
+                    assertFalse(o.forward().kernels().containsKey("norm_fwd_fused_f32"), o.op() + " " + o.shape());
+                }
             }
         }
     }
