@@ -173,6 +173,33 @@ __device__ void avg_bwd(const T* __restrict__ dy, T* __restrict__ dx, const Pool
     const long long total = static_cast<long long>(p.planes) * p.h * p.w;
     const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
     const T area = T(p.kh) * T(p.kw);
+    if (p.kw == 2 && p.stride_w == 2 && p.pad_w == 0 && (p.w & 1) == 0) {
+        // Columns 2j and 2j + 1 lie in exactly the same windows: one thread per column pair reads
+        // each dy once and stores the shared value as one 2-vector (neighbouring lanes read
+        // neighbouring dy, so a request moves full sectors instead of each float twice).
+        using P = typename Pair<T>::type;
+        const int half = p.w >> 1;
+        for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total / 2; i += stride) {
+            const int c = static_cast<int>(i % half) * 2;
+            const long long q = i / half;
+            const int r = static_cast<int>(q % p.h);
+            int oy0, oy1, ox0, ox1;
+            covering(r, p.kh, p.stride_h, p.pad_h, p.oh, oy0, oy1);
+            covering(c, p.kw, p.stride_w, p.pad_w, p.ow, ox0, ox1);
+            const T* dyp = dy + (q / p.h) * p.oh * p.ow;
+            T acc = T(0);
+            for (int oy = oy0; oy <= oy1; ++oy) {
+                for (int ox = ox0; ox <= ox1; ++ox) {
+                    acc += dyp[oy * p.ow + ox] / area;
+                }
+            }
+            P o;
+            o.x = acc;
+            o.y = acc;
+            *reinterpret_cast<P*>(dx + q * p.w + c) = o;
+        }
+        return;
+    }
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
         const int c = static_cast<int>(i % p.w);
         const long long q = i / p.w;
