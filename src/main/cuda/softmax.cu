@@ -2,10 +2,12 @@
 // mean cross-entropy of [N, K] logits against class indices (forward and backward).
 //
 // *_rows kernels (inner == 1, rows contiguous): one warp per row, 8 rows per 256-thread block.
-// Lanes stride through the row (coalesced); each lane keeps an online (max, sum of exp) pair
-// that rescales when the max grows, and the 32 pairs merge with xor shuffles. So the forward
-// reads x twice (statistics, then the write pass) and writes y once: 3 tensor transfers, no
-// shared memory and no barrier.
+// Each lane keeps an online (max, sum of exp) pair that rescales when the max grows, and the 32
+// pairs merge with xor shuffles. Rows whose length is a multiple of the 16-byte vector width and
+// at most kCacheVecs vectors per lane (1024 floats, 512 doubles) are loaded once with 16-byte
+// vectors into registers, so the forward reads x once and writes y once (2 transfers) and the
+// backward reads dy and y once (3); longer or ragged rows stride scalar and read x twice. No
+// shared memory and no barrier either way.
 // *_cols kernels (inner > 1): one thread per (outer, inner) column walking K; consecutive
 // threads own consecutive inner positions, so every step of the walk is one coalesced request.
 // A warp per column would read 32 addresses inner apart: 32 sectors per request.
@@ -22,6 +24,7 @@
 #include <math_constants.h>
 
 #include "common/reduce.cuh"
+#include "common/vec.cuh"
 
 namespace softmax {
 
@@ -94,6 +97,76 @@ __device__ __forceinline__ T warp_lse(const T* __restrict__ row, int k) {
     return st.m + log_(st.s);
 }
 
+// 16-byte vectors per lane a cached row may span: 8 x 16 B = 32 float registers per lane, few
+// enough that 256-thread blocks stay spill-free while 1024-float rows are read once.
+constexpr int kCacheVecs = 8;
+
+template <typename T>
+__device__ __forceinline__ bool row_cacheable(int k) {
+    constexpr int w = jnorm::Vec16<T>::kWidth;
+    return k % w == 0 && k <= 32 * w * kCacheVecs;
+}
+
+// The cached forward: vector j of the row lives in lane j % 32, slot j / 32. Unused slots are
+// never read (every use tests j < nv), so they need no fill value.
+template <typename T>
+__device__ __forceinline__ void lsm_row_cached(const T* __restrict__ xr, T* __restrict__ yr, int k) {
+    using V = typename jnorm::Vec16<T>::type;
+    constexpr int w = jnorm::Vec16<T>::kWidth;
+    const int lane = threadIdx.x & 31;
+    const int nv = k / w;
+    V v[kCacheVecs];
+    Online<T> st{T(-INFINITY), T(0), 0};
+#pragma unroll
+    for (int r = 0; r < kCacheVecs; ++r) {
+        const int j = lane + 32 * r;
+        if (j < nv) {
+            v[r] = reinterpret_cast<const V*>(xr)[j];
+#pragma unroll
+            for (int e = 0; e < w; ++e) {
+                st.add(jnorm::lane(v[r], e));
+            }
+        }
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {
+        const T m2 = __shfl_xor_sync(jnorm::kFullMask, st.m, off);
+        const T s2 = __shfl_xor_sync(jnorm::kFullMask, st.s, off);
+        const int n2 = __shfl_xor_sync(jnorm::kFullMask, st.nan, off);
+        st.merge(m2, s2, n2);
+    }
+    T lse;
+    if (st.nan) {
+        lse = T(CUDART_NAN);
+    } else if (isinf(st.m)) {
+        T s = T(0);
+#pragma unroll
+        for (int r = 0; r < kCacheVecs; ++r) {
+            if (lane + 32 * r < nv) {
+#pragma unroll
+                for (int e = 0; e < w; ++e) {
+                    s += exp_(jnorm::lane(v[r], e));
+                }
+            }
+        }
+        lse = log_(jnorm::warp_reduce_sum(s));
+    } else {
+        lse = st.m + log_(st.s);
+    }
+#pragma unroll
+    for (int r = 0; r < kCacheVecs; ++r) {
+        const int j = lane + 32 * r;
+        if (j < nv) {
+            V o;
+#pragma unroll
+            for (int e = 0; e < w; ++e) {
+                jnorm::lane(o, e) = jnorm::lane(v[r], e) - lse;
+            }
+            reinterpret_cast<V*>(yr)[j] = o;
+        }
+    }
+}
+
 template <typename T>
 __device__ void lsm_rows(const T* __restrict__ x, T* __restrict__ y, int rows, int k) {
     const int row = blockIdx.x * (blockDim.x / 32) + (threadIdx.x >> 5);
@@ -102,6 +175,10 @@ __device__ void lsm_rows(const T* __restrict__ x, T* __restrict__ y, int rows, i
     }
     const T* xr = x + static_cast<long long>(row) * k;
     T* yr = y + static_cast<long long>(row) * k;
+    if (row_cacheable<T>(k)) {
+        lsm_row_cached(xr, yr, k);
+        return;
+    }
     const T lse = warp_lse(xr, k);
     for (int i = threadIdx.x & 31; i < k; i += 32) {
         yr[i] = xr[i] - lse;
@@ -138,6 +215,44 @@ __device__ void lsm_cols(const T* __restrict__ x, T* __restrict__ y, int outer, 
     }
 }
 
+// dx = dy - exp(y) * sum(dy): dy is cached in registers while its sum is taken, so dy and y are
+// each read once.
+template <typename T>
+__device__ __forceinline__ void lsm_bwd_row_cached(const T* __restrict__ yr, const T* __restrict__ dyr,
+                                                   T* __restrict__ dxr, int k) {
+    using V = typename jnorm::Vec16<T>::type;
+    constexpr int w = jnorm::Vec16<T>::kWidth;
+    const int lane = threadIdx.x & 31;
+    const int nv = k / w;
+    V g[kCacheVecs];
+    T s = T(0);
+#pragma unroll
+    for (int r = 0; r < kCacheVecs; ++r) {
+        const int j = lane + 32 * r;
+        if (j < nv) {
+            g[r] = reinterpret_cast<const V*>(dyr)[j];
+#pragma unroll
+            for (int e = 0; e < w; ++e) {
+                s += jnorm::lane(g[r], e);
+            }
+        }
+    }
+    s = jnorm::warp_reduce_sum(s);
+#pragma unroll
+    for (int r = 0; r < kCacheVecs; ++r) {
+        const int j = lane + 32 * r;
+        if (j < nv) {
+            V yv = reinterpret_cast<const V*>(yr)[j];
+            V o;
+#pragma unroll
+            for (int e = 0; e < w; ++e) {
+                jnorm::lane(o, e) = jnorm::lane(g[r], e) - exp_(jnorm::lane(yv, e)) * s;
+            }
+            reinterpret_cast<V*>(dxr)[j] = o;
+        }
+    }
+}
+
 template <typename T>
 __device__ void lsm_bwd_rows(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx, int rows, int k) {
     const int row = blockIdx.x * (blockDim.x / 32) + (threadIdx.x >> 5);
@@ -145,6 +260,10 @@ __device__ void lsm_bwd_rows(const T* __restrict__ y, const T* __restrict__ dy, 
         return;
     }
     const long long base = static_cast<long long>(row) * k;
+    if (row_cacheable<T>(k)) {
+        lsm_bwd_row_cached(y + base, dy + base, dx + base, k);
+        return;
+    }
     T s = T(0);
     for (int i = threadIdx.x & 31; i < k; i += 32) {
         s += dy[base + i];

@@ -23,9 +23,12 @@ record OpResult(String op, String shape, Boolean fits, Pass forward, Pass backwa
      * @param launches      kernel launches
      * @param kernels       kernels launched, with counts
      * @param bytes         global bytes requested (loads + stores) over every launch
+     * @param sectorBytes   global bytes moved: 32 x the 32-byte sectors touched by every warp request
+     *                      (loads + stores), what the memory system transfers
      * @param tensorBytes   T, the bytes of the op's main input
      * @param smallBytes    bytes of the small vectors the pass needs (parameters, running state)
-     * @param transfers     (bytes - smallBytes) / T
+     * @param transfers     (bytes - smallBytes) / T, requested bytes (shown for reference)
+     * @param sectorTransfers (sectorBytes - smallBytes) / T, the measure the byte budgets judge
      * @param minimum       the pass's minimum in T
      * @param efficiency    bytes requested / (32 x sectors touched): 1 is ideal coalescing
      * @param loadBytesPerRequest average bytes a warp's global load requests (128 = 4 B x 32 lanes;
@@ -34,8 +37,8 @@ record OpResult(String op, String shape, Boolean fits, Pass forward, Pass backwa
      * @param atomics       warp-level atomic instructions (global and shared)
      * @param elements      elements of the main input
      */
-    record Pass(long launches, Map<String, Long> kernels, long bytes, long tensorBytes, long smallBytes,
-                double transfers, double minimum, double efficiency, double loadBytesPerRequest, double vectorShare, long atomics,
+    record Pass(long launches, Map<String, Long> kernels, long bytes, long sectorBytes, long tensorBytes, long smallBytes,
+                double transfers, double sectorTransfers, double minimum, double efficiency, double loadBytesPerRequest, double vectorShare, long atomics,
                 long elements) {
     }
 

@@ -42,15 +42,18 @@ public final class ReportFormat {
 
     private static void budgets(StringBuilder sb) {
         sb.append("## Budgets (issue 5)\n\n");
-        sb.append("- **Bytes** in tensor-sized transfers T (bytes of the op's main input): global bytes requested by ")
-                .append("every launch of the pass, minus the small vectors it needs (parameters read once and their ")
+        sb.append("- **Bytes** in tensor-sized transfers T (bytes of the op's main input): global bytes moved by ")
+                .append("every launch of the pass, counted as 32 x the 32-byte sectors each warp request touches (what ")
+                .append("the memory system transfers: a broadcast operand that 32 lanes read costs one sector, not ")
+                .append("128 requested bytes; a strided read costs every sector it spans), minus the small vectors it needs (parameters read once and their ")
                 .append("gradients written once, running statistics read and written), divided by T. A norm's forward ")
                 .append("<= 3 T, <= 2 T when its per-channel/per-group slice fits on chip (48 KiB of shared memory per ")
                 .append("block); backward <= 5 T, <= 3 T when it fits; SN and BCN one single-norm budget + 1 T. Ops ")
                 .append("without a statistic are held to their minimum (inputs read once, outputs written once). ")
                 .append("Each byte budget allows ").append(KernelReport.BYTE_SLACK)
                 .append(" T for per-statistic vectors, grid partials and tickets. GEMM and convolution are reported ")
-                .append("without a byte budget (tiles re-read operands by design).\n");
+                .append("without a byte budget (tiles re-read operands by design). The tables show sector T first ")
+                .append("(judged) and requested T after the slash (for reference).\n");
         sb.append("- **Coalescing**: bytes requested / (32 x 32-byte sectors touched) >= ")
                 .append(KernelReport.MIN_EFFICIENCY).append(" over the pass (within 10% of ideal sectors per request; ")
                 .append("the main loops dominate the bytes).\n");
@@ -66,7 +69,7 @@ public final class ReportFormat {
 
     private static void opTable(StringBuilder sb, KernelReport r) {
         sb.append("## Per op\n\n");
-        sb.append("| op | shape | fits | fwd T (min) | bwd T (min) | fwd launches | coalescing fwd / bwd ")
+        sb.append("| op | shape | fits | fwd T sectors / requested (min) | bwd T sectors / requested (min) | fwd launches | coalescing fwd / bwd ")
                 .append("| 16-B loads (B/req) | atomics/elem | fallback | verdict | kernels (fwd; bwd) |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (OpResult o : r.ops()) {
@@ -76,9 +79,11 @@ public final class ReportFormat {
             OpResult.Pass b = o.backward();
             sb.append("| ").append(o.op()).append(" | ").append(o.shape()).append(" | ")
                     .append(o.fits() == null ? "-" : o.fits() ? "yes" : "no").append(" | ")
-                    .append(cell(String.format(Locale.ROOT, "%.2f (%s)", f.transfers(), KernelReport.number(f.minimum())),
+                    .append(cell(String.format(Locale.ROOT, "%.2f / %.2f (%s)", f.sectorTransfers(), f.transfers(),
+                                    KernelReport.number(f.minimum())),
                             c.get("fwd bytes"))).append(" | ")
-                    .append(cell(String.format(Locale.ROOT, "%.2f (%s)", b.transfers(), KernelReport.number(b.minimum())),
+                    .append(cell(String.format(Locale.ROOT, "%.2f / %.2f (%s)", b.sectorTransfers(), b.transfers(),
+                                    KernelReport.number(b.minimum())),
                             c.get("bwd bytes"))).append(" | ")
                     .append(cell(String.valueOf(f.launches()), c.get("fwd launches"))).append(" | ")
                     .append(cell(String.format(Locale.ROOT, "%.2f", f.efficiency()), c.get("fwd coalescing"))).append(" / ")
@@ -237,8 +242,9 @@ public final class ReportFormat {
     }
 
     private static void pass(ObjectNode n, OpResult.Pass p) {
-        n.put("launches", p.launches()).put("bytes", p.bytes()).put("tensorBytes", p.tensorBytes())
-                .put("smallBytes", p.smallBytes()).put("transfers", p.transfers());
+        n.put("launches", p.launches()).put("bytes", p.bytes()).put("sectorBytes", p.sectorBytes())
+                .put("tensorBytes", p.tensorBytes()).put("smallBytes", p.smallBytes()).put("transfers", p.transfers())
+                .put("sectorTransfers", p.sectorTransfers());
         if (Double.isNaN(p.minimum())) {
             n.putNull("minimumTransfers");
         } else {

@@ -45,7 +45,11 @@ class CudaLossKernelsTest {
     }
 
     @ParameterizedTest(name = "{0} [{1},{2},{3}]")
-    @CsvSource({"F32, 13, 10, 1", "F64, 13, 10, 1", "F32, 3, 77, 1", "F64, 1, 5, 1", "F32, 2, 6, 35", "F64, 3, 4, 5"})
+    // Rows a multiple of the 16-byte width and at most 8 vectors per lane (1024 floats, 512 doubles)
+    // take the register-cached path, others the scalar one: 12 floats (3 vectors, most lanes idle),
+    // 1024 floats and 512 doubles (every slot full), 1028 floats and 514 doubles (just past it).
+    @CsvSource({"F32, 13, 10, 1", "F64, 13, 10, 1", "F32, 3, 77, 1", "F64, 1, 5, 1", "F32, 2, 6, 35", "F64, 3, 4, 5",
+            "F32, 5, 12, 1", "F32, 3, 1024, 1", "F64, 3, 512, 1", "F32, 3, 1028, 1", "F64, 3, 514, 1"})
     @CoversKernels(module = "softmax", value = {"log_softmax_rows_f32", "log_softmax_rows_f64", "log_softmax_cols_f32",
             "log_softmax_cols_f64", "log_softmax_bwd_rows_f32", "log_softmax_bwd_rows_f64", "log_softmax_bwd_cols_f32",
             "log_softmax_bwd_cols_f64"})

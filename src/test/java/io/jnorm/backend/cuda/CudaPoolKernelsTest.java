@@ -53,7 +53,11 @@ class CudaPoolKernelsTest {
                 {2, 3, 8, 8, new Pool2dSpec(2, 2, 2, 2, 0, 0)},
                 {1, 2, 7, 9, new Pool2dSpec(3, 3, 2, 2, 1, 1)},
                 {2, 2, 6, 5, new Pool2dSpec(3, 2, 1, 2, 1, 0)},
-                {3, 5, 11, 13, new Pool2dSpec(2, 3, 1, 1, 1, 1)}};
+                {3, 5, 11, 13, new Pool2dSpec(2, 3, 1, 1, 1, 1)},
+                // Two-wide stride-2 windows read as column pairs (even width) with row padding,
+                // and the same windows on an odd width (scalar reads).
+                {1, 2, 7, 10, new Pool2dSpec(3, 2, 2, 2, 1, 0)},
+                {1, 2, 5, 7, new Pool2dSpec(2, 2, 2, 2, 0, 0)}};
         return Stream.of(shapes).flatMap(s -> Stream.of(DType.F32, DType.F64).map(t -> Arguments.of(t, s[0], s[1], s[2], s[3], s[4])));
     }
 

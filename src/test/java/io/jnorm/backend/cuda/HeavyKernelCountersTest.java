@@ -191,18 +191,19 @@ class HeavyKernelCountersTest {
         int planes = 16;
         long x = planes * 32L * 32;
         long y = planes * 16L * 16;
+        // Two-wide stride-2 windows read each window row as one float2: full sectors per request.
         pool.maxForward(T, in(x, 1), bench.alloc(T, y), planes, 32, 32, s);
-        measure("max pool 2x2/2 forward", B * (x + y), B * (x + y), 0.45, 0.95, 1);
+        measure("max pool 2x2/2 forward", B * (x + y), B * (x + y), 0.95, 0.95, 1);
         pool.maxBackward(T, in(x, 2), in(y, 3), bench.alloc(T, x), planes, 32, 32, s);
         // The gather recomputes each covering window's argmax: KH*KW reads of x per window
         // (from L1 on a GPU), instead of storing an index tensor in the forward.
         measure("max pool 2x2/2 backward", B * (x + y + x), B * (4 * x + y + x), 0.45, 0.95, 1);
         pool.avgForward(T, in(x, 4), bench.alloc(T, y), planes, 32, 32, s);
-        measure("avg pool 2x2/2 forward", B * (x + y), B * (x + y), 0.45, 0.95, 1);
+        measure("avg pool 2x2/2 forward", B * (x + y), B * (x + y), 0.95, 0.95, 1);
         pool.avgBackward(T, in(y, 5), bench.alloc(T, x), planes, 32, 32, s);
-        // Each input pixel reads the dy of every window covering it (one here): neighbours share
-        // that read within a request (load efficiency 2), so requested bytes count it per pixel.
-        measure("avg pool 2x2/2 backward", B * (y + x), B * (x + x), 0.45, 0.95, 1);
+        // A thread per column pair reads the dy of its window and stores the pair: dx moves once,
+        // dy once per window row (the two input rows of a window each read it).
+        measure("avg pool 2x2/2 backward", B * (y + x), B * (2 * y + x), 0.95, 0.95, 1);
     }
 
     @Test
@@ -214,16 +215,19 @@ class HeavyKernelCountersTest {
         int k = 128;
         long size = (long) rows * k;
         loss.logSoftmax(T, in(size, 1), bench.alloc(T, size), rows, k, 1);
-        measure("log_softmax rows 64x128", 2 * B * size, 3 * B * size, 0.95, 0.95, 1);
+        // Rows of 128 floats are cached in registers: x is read once, y written once.
+        measure("log_softmax rows 64x128", 2 * B * size, 2 * B * size, 0.95, 0.95, 1);
         loss.logSoftmax(T, in(size, 2), bench.alloc(T, size), 2, k, 32);
         measure("log_softmax cols 2x128x32", 2 * B * (2L * k * 32), 3 * B * (2L * k * 32), 0.95, 0.95, 1);
         loss.logSoftmaxBackward(T, in(size, 3), in(size, 4), bench.alloc(T, size), rows, k, 1);
-        measure("log_softmax backward rows", 3 * B * size, 4 * B * size, 0.95, 0.95, 1);
+        measure("log_softmax backward rows", 3 * B * size, 3 * B * size, 0.95, 0.95, 1);
         DevicePointer targets = bench.upload(T, new double[rows]);
         DevicePointer lp = bench.alloc(T, size);
         bench.driver.drain();
         loss.crossEntropy(T, in(size, 5), targets, lp, bench.alloc(T, 1), rows, k);
-        measure("cross entropy forward", B * (2 * size + rows + 1), B * (3 * size + 2 * rows + 1), 0.95, 0.95, 2);
+        // The nll kernel gathers one logp per row: a 32-byte sector for 4 bytes each, 64 sectors
+        // beside the 1024 + 2 of the log-softmax read and the targets, so load efficiency is ~0.949.
+        measure("cross entropy forward", B * (2 * size + rows + 1), B * (2 * size + 2 * rows + 1), 0.94, 0.95, 2);
         assertEquals(0, bench.driver.bytesInUse());
     }
 }

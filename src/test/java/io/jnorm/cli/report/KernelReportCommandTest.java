@@ -45,12 +45,34 @@ class KernelReportCommandTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /**
+     * sum over rows broadcasts the upstream gradient back: each warp request of 32 output floats
+     * (128 B requested) reads one gy float in all lanes, 128 B requested but one 32-byte sector.
+     * Requested bytes give 1 T (output) + 1 T (gy per lane); sectors give 1 T + 1/4 T, and the
+     * byte budget judges the sectors.
+     */
+    @Test
+    void byteBudgetJudgesSectorBytesNotRequestedBytes() {
+        OpCase sum = new OpCase("sum(axis=1)", new int[] {32, 128}, null, 1, 1, 1, 1.25, 0, false,
+                (d, t) -> new OpCase.Setup(io.jnorm.tensor.Tensor.randn(new io.jnorm.tensor.Rng(1),
+                        io.jnorm.tensor.Shape.of(32, 128), t, d).requiresGrad(true),
+                        x -> Ops.sum(x, new int[] {1}, false), List.of(), List.of(), null));
+        OpResult o = KernelReport.build(List.of(sum), false, null).ops().get(0);
+        OpResult.Pass b = o.backward();
+        assertEquals(2.0, b.transfers(), 0.02, "requested bytes of the broadcast backward");
+        assertEquals(1.25, b.sectorTransfers(), 0.02, "sector bytes of the broadcast backward");
+        assertEquals(32 * (b.sectorBytes() / 32), b.sectorBytes(), "sector bytes are whole sectors");
+        OpResult.Check bwd = o.checks().stream().filter(c -> c.name().equals("bwd bytes")).findFirst().orElseThrow();
+        assertEquals(b.sectorTransfers(), bwd.measured(), 0.0);
+        assertTrue(bwd.pass(), bwd.toString());
+    }
+
     @Test
     void markdownHasTheRegenerateCommandTheOpRowAndTheVerdict() {
         Run r = run(2, "kernel-report");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains(ReportFormat.REGENERATE), r.out());
-        assertTrue(r.out().contains("| relu | [32,128] | - | 2.00 (2) <= 2 PASS"), r.out());
+        assertTrue(r.out().contains("| relu | [32,128] | - | 2.00 / 2.00 (2) <= 2 PASS"), r.out());
         assertTrue(r.out().contains("ew_unary_f32; ew_unary_backward_f32"), r.out());
         assertTrue(r.out().contains("**Not checked**: ptxas section not requested"), r.out());
         assertTrue(r.err().contains("kernel-report: every budget is met"), r.err());
@@ -62,7 +84,7 @@ class KernelReportCommandTest {
         Run r = run(1, "kernel-report");
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("relu [32,128]: fwd bytes = 2.000, budget 1"), r.err());
-        assertTrue(r.out().contains("2.00 (2) > 1 **FAIL**"), r.out());
+        assertTrue(r.out().contains("2.00 / 2.00 (2) > 1 **FAIL**"), r.out());
     }
 
     @Test
