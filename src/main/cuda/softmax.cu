@@ -16,10 +16,14 @@
 // max is +-inf the shift is 0 and the sum is redone unshifted (a second statistics pass that
 // only such rows pay).
 //
-// cross_entropy_nll: loss = -mean_n logp[n, t[n]]. One block: N gathers and one block
+// Cross-entropy saves only the per-row logsumexp (N values), never the [N, K] log-probabilities:
+// cross_entropy_lse: one warp per row (as *_rows) reads the logits once and writes lse[row].
+// cross_entropy_nll: loss = mean_n (lse[n] - x[n, t[n]]). One block: N gathers and one block
 // reduction, deterministic (a grid-wide atomicAdd would make the loss depend on block order).
-// cross_entropy_bwd: dlogits = (exp(logp) - onehot) * dloss / N, grid-stride elementwise.
-// Cross-entropy forward = log_softmax_rows + cross_entropy_nll (2 launches).
+// cross_entropy_bwd: dlogits = (exp(x - lse) - onehot) * dloss / N, one warp per row; the block's
+// lse, targets and dloss are staged in shared memory by one warp request (3 sectors per 8 rows
+// instead of 3 per row, or of a per-element gather), so the backward reads x once, writes once.
+// Forward = cross_entropy_lse + cross_entropy_nll (2 launches, ~1 T); backward 1 launch (~2 T).
 
 #include <math_constants.h>
 
@@ -91,6 +95,47 @@ __device__ __forceinline__ T warp_lse(const T* __restrict__ row, int k) {
         T s = T(0);
         for (int i = lane; i < k; i += 32) {
             s += exp_(row[i]);
+        }
+        return log_(jnorm::warp_reduce_sum(s));
+    }
+    return st.m + log_(st.s);
+}
+
+// warp_lse for rows whose length is a multiple of the 16-byte vector width: one streaming pass
+// of 16-byte loads, any row length (nothing is cached: cross_entropy_lse only needs the lse).
+template <typename T>
+__device__ __forceinline__ T warp_lse_vec(const T* __restrict__ row, int k) {
+    using V = typename jnorm::Vec16<T>::type;
+    constexpr int w = jnorm::Vec16<T>::kWidth;
+    const int lane = threadIdx.x & 31;
+    const int nv = k / w;
+    const V* rv = reinterpret_cast<const V*>(row);
+    Online<T> st{T(-INFINITY), T(0), 0};
+    for (int j = lane; j < nv; j += 32) {
+        V v = rv[j];
+#pragma unroll
+        for (int e = 0; e < w; ++e) {
+            st.add(jnorm::lane(v, e));
+        }
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {
+        const T m2 = __shfl_xor_sync(jnorm::kFullMask, st.m, off);
+        const T s2 = __shfl_xor_sync(jnorm::kFullMask, st.s, off);
+        const int n2 = __shfl_xor_sync(jnorm::kFullMask, st.nan, off);
+        st.merge(m2, s2, n2);
+    }
+    if (st.nan) {
+        return T(CUDART_NAN);
+    }
+    if (isinf(st.m)) {
+        T s = T(0);
+        for (int j = lane; j < nv; j += 32) {
+            V v = rv[j];
+#pragma unroll
+            for (int e = 0; e < w; ++e) {
+                s += exp_(jnorm::lane(v, e));
+            }
         }
         return log_(jnorm::warp_reduce_sum(s));
     }
@@ -293,30 +338,75 @@ __device__ void lsm_bwd_cols(const T* __restrict__ y, const T* __restrict__ dy, 
     }
 }
 
+// Rows per block of cross_entropy_lse and cross_entropy_bwd: one row per warp of the 256-thread block.
+constexpr int kBwdRows = 8;
+
+// The block's 8 lse values are staged in shared memory and stored by one request (one sector)
+// instead of one 32-byte sector per row.
 template <typename T>
-__device__ void ce_nll(const T* __restrict__ logp, const T* __restrict__ targets, T* __restrict__ loss, int n, int k) {
-    __shared__ T scratch[jnorm::kWarpSize];
-    T s = T(0);
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        s += logp[static_cast<long long>(i) * k + static_cast<int>(targets[i])];
+__device__ void ce_lse(const T* __restrict__ x, T* __restrict__ lse, int rows, int k) {
+    __shared__ T s_lse[kBwdRows];
+    const int w = threadIdx.x >> 5;
+    const int row0 = blockIdx.x * kBwdRows;
+    if (w < kBwdRows && row0 + w < rows) {  // whole warps in or out: warp_lse's shuffles stay full-mask
+        const T* xr = x + static_cast<long long>(row0 + w) * k;
+        const T v = k % jnorm::Vec16<T>::kWidth == 0 ? warp_lse_vec(xr, k) : warp_lse(xr, k);
+        if ((threadIdx.x & 31) == 0) {
+            s_lse[w] = v;
+        }
     }
-    s = jnorm::block_reduce_sum(s, scratch);
-    if (threadIdx.x == 0) {
-        loss[0] = -s / T(n);
+    __syncthreads();
+    if (threadIdx.x < kBwdRows && row0 + threadIdx.x < rows) {
+        lse[row0 + threadIdx.x] = s_lse[threadIdx.x];
     }
 }
 
 template <typename T>
-__device__ void ce_bwd(const T* __restrict__ logp, const T* __restrict__ targets, const T* __restrict__ dloss,
-                       T* __restrict__ dlogits, int n, int k) {
-    const T scale = dloss[0] / T(n);
-    const long long total = static_cast<long long>(n) * k;
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
-        const long long row = i / k;
-        const int col = static_cast<int>(i - row * k);
-        const T onehot = col == static_cast<int>(targets[row]) ? T(1) : T(0);
-        dlogits[i] = (exp_(logp[i]) - onehot) * scale;
+__device__ void ce_nll(const T* __restrict__ x, const T* __restrict__ targets, const T* __restrict__ lse,
+                       T* __restrict__ loss, int n, int k) {
+    __shared__ T scratch[jnorm::kWarpSize];
+    T s = T(0);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        s += lse[i] - x[static_cast<long long>(i) * k + static_cast<int>(targets[i])];
+    }
+    s = jnorm::block_reduce_sum(s, scratch);
+    if (threadIdx.x == 0) {
+        loss[0] = s / T(n);
+    }
+}
+
+template <typename T>
+__device__ void ce_bwd(const T* __restrict__ x, const T* __restrict__ targets, const T* __restrict__ lse,
+                       const T* __restrict__ dloss, T* __restrict__ dlogits, int n, int k) {
+    __shared__ T s_lse[kBwdRows];
+    __shared__ int s_tgt[kBwdRows];
+    __shared__ T s_scale;
+    const int row0 = blockIdx.x * kBwdRows;
+    const int t = threadIdx.x;
+    if (t < kBwdRows) {
+        if (row0 + t < n) {
+            s_lse[t] = lse[row0 + t];
+        }
+    } else if (t < 2 * kBwdRows) {
+        if (row0 + t - kBwdRows < n) {
+            s_tgt[t - kBwdRows] = static_cast<int>(targets[row0 + t - kBwdRows]);
+        }
+    } else if (t == 2 * kBwdRows) {
+        s_scale = dloss[0] / T(n);
+    }
+    __syncthreads();
+    const int w = t >> 5;
+    const int row = row0 + w;
+    if (w >= kBwdRows || row >= n) {
+        return;
+    }
+    const T l = s_lse[w];
+    const int tg = s_tgt[w];
+    const T scale = s_scale;
+    const long long base = static_cast<long long>(row) * k;
+    for (int i = t & 31; i < k; i += 32) {
+        const T onehot = i == tg ? T(1) : T(0);
+        dlogits[base + i] = (exp_(x[base + i] - l) - onehot) * scale;
     }
 }
 
@@ -352,21 +442,29 @@ __global__ void log_softmax_bwd_cols_f64(const double* __restrict__ y, const dou
                                          double* __restrict__ dx, int outer, int k, int inner) {
     softmax::lsm_bwd_cols(y, dy, dx, outer, k, inner);
 }
-__global__ void cross_entropy_nll_f32(const float* __restrict__ logp, const float* __restrict__ targets,
-                                      float* __restrict__ loss, int n, int k) {
-    softmax::ce_nll(logp, targets, loss, n, k);
+__global__ void cross_entropy_lse_f32(const float* __restrict__ x, float* __restrict__ lse, int rows, int k) {
+    softmax::ce_lse(x, lse, rows, k);
 }
-__global__ void cross_entropy_nll_f64(const double* __restrict__ logp, const double* __restrict__ targets,
-                                      double* __restrict__ loss, int n, int k) {
-    softmax::ce_nll(logp, targets, loss, n, k);
+__global__ void cross_entropy_lse_f64(const double* __restrict__ x, double* __restrict__ lse, int rows, int k) {
+    softmax::ce_lse(x, lse, rows, k);
 }
-__global__ void cross_entropy_bwd_f32(const float* __restrict__ logp, const float* __restrict__ targets,
-                                      const float* __restrict__ dloss, float* __restrict__ dlogits, int n, int k) {
-    softmax::ce_bwd(logp, targets, dloss, dlogits, n, k);
+__global__ void cross_entropy_nll_f32(const float* __restrict__ x, const float* __restrict__ targets,
+                                      const float* __restrict__ lse, float* __restrict__ loss, int n, int k) {
+    softmax::ce_nll(x, targets, lse, loss, n, k);
 }
-__global__ void cross_entropy_bwd_f64(const double* __restrict__ logp, const double* __restrict__ targets,
-                                      const double* __restrict__ dloss, double* __restrict__ dlogits, int n, int k) {
-    softmax::ce_bwd(logp, targets, dloss, dlogits, n, k);
+__global__ void cross_entropy_nll_f64(const double* __restrict__ x, const double* __restrict__ targets,
+                                      const double* __restrict__ lse, double* __restrict__ loss, int n, int k) {
+    softmax::ce_nll(x, targets, lse, loss, n, k);
+}
+__global__ void cross_entropy_bwd_f32(const float* __restrict__ x, const float* __restrict__ targets,
+                                      const float* __restrict__ lse, const float* __restrict__ dloss,
+                                      float* __restrict__ dlogits, int n, int k) {
+    softmax::ce_bwd(x, targets, lse, dloss, dlogits, n, k);
+}
+__global__ void cross_entropy_bwd_f64(const double* __restrict__ x, const double* __restrict__ targets,
+                                      const double* __restrict__ lse, const double* __restrict__ dloss,
+                                      double* __restrict__ dlogits, int n, int k) {
+    softmax::ce_bwd(x, targets, lse, dloss, dlogits, n, k);
 }
 
 }  // extern "C"

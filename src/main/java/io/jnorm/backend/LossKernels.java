@@ -15,12 +15,15 @@ public interface LossKernels {
     void logSoftmaxBackward(Tensor y, Tensor dy, int axis, Tensor dx);
 
     /**
-     * Mean cross entropy of logits [N, K] against class indices targets [N]: writes the
-     * log-probabilities (saved for backward) to {@code logProbs} [N, K] and
-     * -mean_n logProbs[n, targets[n]] to the 0-d {@code loss}.
+     * Mean cross entropy of logits [N, K] against class indices targets [N]: writes the per-row
+     * logsumexp (saved for backward, N values instead of N*K log-probabilities) to {@code lse} [N]
+     * and mean_n (lse[n] - logits[n, targets[n]]) to the 0-d {@code loss}.
      */
-    void crossEntropy(Tensor logits, Tensor targets, Tensor logProbs, Tensor loss);
+    void crossEntropy(Tensor logits, Tensor targets, Tensor lse, Tensor loss);
 
-    /** dLogits = (softmax - onehot(targets)) * dLoss / N, with dLoss a 0-d tensor. */
-    void crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor dLoss, Tensor dLogits);
+    /**
+     * dLogits = (exp(logits - lse) - onehot(targets)) * dLoss / N, with dLoss a 0-d tensor and
+     * lse the per-row logsumexp saved by {@link #crossEntropy}: softmax is recomputed from the logits.
+     */
+    void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, Tensor dLoss, Tensor dLogits);
 }

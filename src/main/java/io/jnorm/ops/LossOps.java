@@ -75,17 +75,19 @@ final class LossOps {
         try (GradMode.Guard g = GradMode.noGrad()) {
             t = targets.dtype() == logits.dtype() ? targets.detach() : TransferOps.cast(targets, logits.dtype());
         }
-        Tensor logProbs = Tensor.zeros(logits.shape(), logits.dtype(), logits.device());
+        // Only the per-row logsumexp is saved: the backward recomputes softmax from the logits,
+        // which autograd keeps anyway, so the forward reads the logits once and writes N values.
+        Tensor lse = Tensor.zeros(Shape.of(n), logits.dtype(), logits.device());
         Tensor loss = Tensor.zeros(Shape.scalar(), logits.dtype(), logits.device());
-        logits.backend().loss().crossEntropy(logits, t, logProbs, loss);
+        logits.backend().loss().crossEntropy(logits, t, lse, loss);
         Autograd.record(op, loss, (gy, needs) -> {
             Tensor gx = Tensor.zeros(logits.shape(), logits.dtype(), logits.device());
-            logits.backend().loss().crossEntropyBackward(logProbs, t, gy, gx);
+            logits.backend().loss().crossEntropyBackward(logits, t, lse, gy, gx);
             return new Tensor[] {gx};
         }, logits);
         if (loss.gradFn() == null) {
             // Nothing will run backward, so the saved tensors can go now (device memory on a GPU).
-            logProbs.close();
+            lse.close();
             t.close();
         }
         return loss;

@@ -66,32 +66,53 @@ final class CpuLosses implements LossKernels {
     }
 
     @Override
-    public void crossEntropy(Tensor logits, Tensor targets, Tensor logProbs, Tensor loss) {
-        logSoftmax(logits, 1, logProbs);
-        double[] lp = read(logProbs);
+    public void crossEntropy(Tensor logits, Tensor targets, Tensor lse, Tensor loss) {
+        double[] x = read(logits);
         double[] t = read(targets);
         int n = logits.dim(0);
         int k = logits.dim(1);
+        double[] l = new double[n];
         double s = 0;
         for (int i = 0; i < n; i++) {
-            s -= lp[i * k + (int) t[i]];
+            l[i] = rowLogSumExp(x, i * k, k);
+            s += l[i] - x[i * k + (int) t[i]];
         }
+        write(lse, l);
         write(loss, new double[] {s / n});
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor dLoss, Tensor dLogits) {
-        double[] lp = read(logProbs);
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, Tensor dLoss, Tensor dLogits) {
+        double[] x = read(logits);
         double[] t = read(targets);
-        int n = logProbs.dim(0);
-        int k = logProbs.dim(1);
+        double[] l = read(lse);
+        int n = logits.dim(0);
+        int k = logits.dim(1);
         double scale = read(dLoss)[0] / n;
-        double[] o = new double[lp.length];
+        double[] o = new double[x.length];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < k; j++) {
-                o[i * k + j] = (Math.exp(lp[i * k + j]) - (j == (int) t[i] ? 1.0 : 0.0)) * scale;
+                o[i * k + j] = (Math.exp(x[i * k + j] - l[i]) - (j == (int) t[i] ? 1.0 : 0.0)) * scale;
             }
         }
         write(dLogits, o);
+    }
+
+    /** logsumexp of x[base, base + k), shifted by the row maximum as {@link #logSoftmax} is. */
+    private static double rowLogSumExp(double[] x, int base, int k) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            double v = x[base + j];
+            if (Double.isNaN(v)) {
+                return Double.NaN;
+            }
+            m = Math.max(m, v);
+        }
+        double shift = Double.isInfinite(m) ? 0 : m;
+        double s = 0;
+        for (int j = 0; j < k; j++) {
+            s += Math.exp(x[base + j] - shift);
+        }
+        return shift + Math.log(s);
     }
 }

@@ -28,14 +28,14 @@ final class CudaLoss implements LossKernels {
     }
 
     @Override
-    public void crossEntropy(Tensor logits, Tensor targets, Tensor logProbs, Tensor loss) {
-        ptx.crossEntropy(logits.dtype(), ptr(logits), ptr(targets), ptr(logProbs), ptr(loss), logits.dim(0), logits.dim(1));
+    public void crossEntropy(Tensor logits, Tensor targets, Tensor lse, Tensor loss) {
+        ptx.crossEntropy(logits.dtype(), ptr(logits), ptr(targets), ptr(lse), ptr(loss), logits.dim(0), logits.dim(1));
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor dLoss, Tensor dLogits) {
-        ptx.crossEntropyBackward(logProbs.dtype(), ptr(logProbs), ptr(targets), ptr(dLoss), ptr(dLogits),
-                logProbs.dim(0), logProbs.dim(1));
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, Tensor dLoss, Tensor dLogits) {
+        ptx.crossEntropyBackward(logits.dtype(), ptr(logits), ptr(targets), ptr(lse), ptr(dLoss), ptr(dLogits),
+                logits.dim(0), logits.dim(1));
     }
 
     private static int outer(Tensor t, int axis) {

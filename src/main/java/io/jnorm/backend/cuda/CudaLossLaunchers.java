@@ -24,6 +24,7 @@ final class CudaLossLaunchers {
     private final KernelHandle[] cols;
     private final KernelHandle[] bwdRows;
     private final KernelHandle[] bwdCols;
+    private final KernelHandle[] ceLse;
     private final KernelHandle[] nll;
     private final KernelHandle[] ceBackward;
 
@@ -33,8 +34,9 @@ final class CudaLossLaunchers {
         cols = m.perDType(MODULE, "log_softmax_cols", PTR, PTR, I32, I32, I32);
         bwdRows = m.perDType(MODULE, "log_softmax_bwd_rows", PTR, PTR, PTR, I32, I32);
         bwdCols = m.perDType(MODULE, "log_softmax_bwd_cols", PTR, PTR, PTR, I32, I32, I32);
-        nll = m.perDType(MODULE, "cross_entropy_nll", PTR, PTR, PTR, I32, I32);
-        ceBackward = m.perDType(MODULE, "cross_entropy_bwd", PTR, PTR, PTR, PTR, I32, I32);
+        ceLse = m.perDType(MODULE, "cross_entropy_lse", PTR, PTR, I32, I32);
+        nll = m.perDType(MODULE, "cross_entropy_nll", PTR, PTR, PTR, PTR, I32, I32);
+        ceBackward = m.perDType(MODULE, "cross_entropy_bwd", PTR, PTR, PTR, PTR, PTR, I32, I32);
     }
 
     /** y = x - logsumexp(x) along k. One launch. */
@@ -57,19 +59,19 @@ final class CudaLossLaunchers {
         }
     }
 
-    /** logProbs = log_softmax(logits) over [n, k]; loss[0] = -mean logProbs[i, targets[i]]. Two launches. */
-    void crossEntropy(DType t, DevicePointer logits, DevicePointer targets, DevicePointer logProbs, DevicePointer loss,
+    /** lse[i] = logsumexp(logits[i, :]) over [n, k]; loss[0] = mean (lse[i] - logits[i, targets[i]]). Two launches. */
+    void crossEntropy(DType t, DevicePointer logits, DevicePointer targets, DevicePointer lse, DevicePointer loss,
                       int n, int k) {
-        logSoftmax(t, logits, logProbs, n, k, 1);
+        ceLse[t.ordinal()].launch(rowGrid(n), KernelArgs.of().ptr(logits).ptr(lse).i32(n).i32(k));
         nll[t.ordinal()].launch(LaunchConfig.of1d(1, LaunchGeometry.BLOCK),
-                KernelArgs.of().ptr(logProbs).ptr(targets).ptr(loss).i32(n).i32(k));
+                KernelArgs.of().ptr(logits).ptr(targets).ptr(lse).ptr(loss).i32(n).i32(k));
     }
 
-    /** dLogits = (exp(logProbs) - onehot(targets)) * dLoss[0] / n. One launch. */
-    void crossEntropyBackward(DType t, DevicePointer logProbs, DevicePointer targets, DevicePointer dLoss,
-                              DevicePointer dLogits, int n, int k) {
-        ceBackward[t.ordinal()].launch(modules.grid1d((long) n * k),
-                KernelArgs.of().ptr(logProbs).ptr(targets).ptr(dLoss).ptr(dLogits).i32(n).i32(k));
+    /** dLogits = (exp(logits - lse) - onehot(targets)) * dLoss[0] / n, one warp per row. One launch. */
+    void crossEntropyBackward(DType t, DevicePointer logits, DevicePointer targets, DevicePointer lse,
+                              DevicePointer dLoss, DevicePointer dLogits, int n, int k) {
+        ceBackward[t.ordinal()].launch(rowGrid(n),
+                KernelArgs.of().ptr(logits).ptr(targets).ptr(lse).ptr(dLoss).ptr(dLogits).i32(n).i32(k));
     }
 
     private static LaunchConfig rowGrid(int nrows) {

@@ -93,7 +93,7 @@ class CudaEndToEndTest {
             assertTrue(launches.containsKey(k), k + " ran; launches: " + launches);
         }
         for (String k : new String[] {"conv2d_fwd_" + s, "conv2d_bwd_weight_" + s,
-            "max_pool2d_fwd_" + s, "max_pool2d_bwd_" + s, "avg_pool2d_fwd_" + s, "avg_pool2d_bwd_" + s, "gemm_" + s, "log_softmax_rows_" + s,
+            "max_pool2d_fwd_" + s, "max_pool2d_bwd_" + s, "avg_pool2d_fwd_" + s, "avg_pool2d_bwd_" + s, "gemm_" + s, "cross_entropy_lse_" + s,
             "cross_entropy_nll_" + s, "cross_entropy_bwd_" + s}) {
             assertTrue(launches.containsKey(k), k + " ran; launches: " + launches);
         }

@@ -27,7 +27,7 @@ class CudaLossTest {
                     randn(3, t, 5, 10));
         });
         for (String k : new String[] {"log_softmax_rows_", "log_softmax_cols_", "log_softmax_bwd_rows_",
-            "log_softmax_bwd_cols_", "cross_entropy_nll_", "cross_entropy_bwd_"}) {
+            "log_softmax_bwd_cols_", "cross_entropy_lse_", "cross_entropy_nll_", "cross_entropy_bwd_"}) {
             assertLaunched(launches, k + t.suffix());
         }
     }

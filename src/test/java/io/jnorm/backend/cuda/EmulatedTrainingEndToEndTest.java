@@ -209,7 +209,8 @@ class EmulatedTrainingEndToEndTest {
         // elementwise (ReLU, the optimizer) and reductions (bias gradients).
         for (String family : new String[] {"ws_conv2d_fwd", "ws_conv2d_bwd_input", "ws_bwd_weight", "norm_",
             "bcn_sum_groups", "bcn_expand_groups", "sn_statistics", "sn_forward", "sn_backward",
-            "avg_pool2d_fwd", "avg_pool2d_bwd", "gemm", "log_softmax_rows", "cross_entropy", "ew_binary", "ew_unary",
+            "avg_pool2d_fwd", "avg_pool2d_bwd", "gemm", "cross_entropy_lse", "cross_entropy_nll", "cross_entropy_bwd",
+            "ew_binary", "ew_unary",
             "reduce_"}) {
             assertTrue(launches.keySet().stream().anyMatch(k -> k.startsWith(family) && k.endsWith(s)),
                     t + ": a " + family + "*" + s + " kernel ran; launches: " + launches);
