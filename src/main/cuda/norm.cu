@@ -38,7 +38,7 @@ using jnorm::block_reduce_sum;
 using jnorm::block_reduce_sum2;
 using jnorm::NormGeom;
 using jnorm::NormVec;
-using jnorm::NormWelford;
+using jnorm::Welford;
 
 // One dynamic shared-memory array for every instantiation (the element type differs per
 // kernel, so it is declared as bytes and cast).
@@ -321,21 +321,21 @@ __device__ void moments(const T* __restrict__ x, T* __restrict__ mean_out, T* __
                         T* __restrict__ rmean, T* __restrict__ rvar, T* __restrict__ partial,
                         unsigned* __restrict__ ticket, const NormGeom g, int chunk, T factor, T bessel,
                         double* __restrict__ counter) {
-    __shared__ NormWelford<T> scratch[32];
+    __shared__ Welford<T> scratch[32];
     __shared__ int last_flag;
     const int e0 = blockIdx.x * chunk;
     const int e1 = min(g.M, e0 + chunk);
     for (int s = blockIdx.y; s < g.stats; s += gridDim.y) {
-        NormWelford<T> st{T(0), T(0), T(0)};
+        Welford<T> st{T(0), T(0), T(0)};
         for (int v = e0 / W + threadIdx.x; v < e1 / W; v += blockDim.x) {
             T q[W];
             jnorm::load_vec<W>(x + g.index(s, v * W), q);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                jnorm::welford_add(st, q[k]);
+                jnorm::welford_push(st, q[k]);
             }
         }
-        st = jnorm::block_welford_all(st, scratch);
+        st = jnorm::block_welford(st, scratch);
         bool finalize = gridDim.x == 1;
         if (!finalize) {
             T* p = partial + 3 * (static_cast<long long>(s) * gridDim.x + blockIdx.x);
@@ -346,13 +346,13 @@ __device__ void moments(const T* __restrict__ x, T* __restrict__ mean_out, T* __
             }
             finalize = jnorm::norm_last_block(ticket + s, gridDim.x, &last_flag);
             if (finalize) {
-                NormWelford<T> m{T(0), T(0), T(0)};
+                Welford<T> m{T(0), T(0), T(0)};
                 const T* ps = partial + 3 * static_cast<long long>(s) * gridDim.x;
                 for (int j = threadIdx.x; j < static_cast<int>(gridDim.x); j += blockDim.x) {
-                    m = jnorm::welford_combine(m, NormWelford<T>{__ldcg(ps + 3 * j), __ldcg(ps + 3 * j + 1),
+                    m = jnorm::welford_merge(m, Welford<T>{__ldcg(ps + 3 * j), __ldcg(ps + 3 * j + 1),
                                                                  __ldcg(ps + 3 * j + 2)});
                 }
-                st = jnorm::block_welford_all(m, scratch);
+                st = jnorm::block_welford(m, scratch);
                 if (threadIdx.x == 0) {
                     ticket[s] = 0u;
                 }
@@ -943,13 +943,13 @@ struct ColTile {
 // Merges per-thread partials part[ty·tw + tx] (3 values each, Welford or plain sums) of the
 // L columns and blockDim.y rows of local channel lc, in (ty, column) order.
 template <typename T>
-__device__ NormWelford<T> col_merge(const NormWelford<T>* part, const ColTile& t, int lc, bool welford) {
-    NormWelford<T> m{T(0), T(0), T(0)};
+__device__ Welford<T> col_merge(const Welford<T>* part, const ColTile& t, int lc, bool welford) {
+    Welford<T> m{T(0), T(0), T(0)};
     for (int ty = 0; ty < static_cast<int>(blockDim.y); ++ty) {
         for (int l = 0; l < t.L; ++l) {
-            const NormWelford<T>& p = part[ty * blockDim.x + lc * t.L + l];
+            const Welford<T>& p = part[ty * blockDim.x + lc * t.L + l];
             if (welford) {
-                m = jnorm::welford_combine(m, p);
+                m = jnorm::welford_merge(m, p);
             } else {
                 m.n += p.n;
                 m.mean += p.mean;
@@ -974,7 +974,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
                           int rows_per_chunk, int mode, T eps, T factor, T bessel, double* __restrict__ counter) {
     __shared__ int last_flag;
     const ColTile t(N, C, L, tw);
-    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    Welford<T>* part = reinterpret_cast<Welford<T>*>(norm_dynamic_smem);
     T* tab = reinterpret_cast<T*>(part + t.threads());  // per channel: mean, rstd, w
     const bool welford = mode == 0;
     if (!welford) {
@@ -988,7 +988,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
     }
     const int r0 = blockIdx.y * rows_per_chunk;
     const int r1 = min(N, r0 + rows_per_chunk);
-    NormWelford<T> st{T(0), T(0), T(0)};
+    Welford<T> st{T(0), T(0), T(0)};
     if (t.active) {
         const int lc = threadIdx.x / L;
         const T mu = welford ? T(0) : tab[3 * lc];
@@ -998,7 +998,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
             const long long i = t.index(n);
             const T v = __ldg(x + i);
             if (welford) {
-                jnorm::welford_add(st, v);
+                jnorm::welford_push(st, v);
             } else {
                 const T d = __ldg(dy + i);
                 const T xhat = (v - mu) * rstd;
@@ -1015,7 +1015,7 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
     // One thread per channel merges its columns and rows; with one row chunk it finalizes.
     const int lc = t.lin();
     const bool owner = lc < t.channels();
-    NormWelford<T> m{T(0), T(0), T(0)};
+    Welford<T> m{T(0), T(0), T(0)};
     if (owner) {
         m = col_merge(part, t, lc, welford);
     }
@@ -1033,12 +1033,12 @@ __device__ void col_stats(const T* __restrict__ x, const T* __restrict__ dy, con
             return;
         }
         if (owner) {
-            m = NormWelford<T>{T(0), T(0), T(0)};
+            m = Welford<T>{T(0), T(0), T(0)};
             for (int q = 0; q < static_cast<int>(gridDim.y); ++q) {
                 const T* p = partial + 3LL * C * q + t.c0 + lc;
-                const NormWelford<T> o{__ldcg(p), __ldcg(p + C), __ldcg(p + 2 * C)};
+                const Welford<T> o{__ldcg(p), __ldcg(p + C), __ldcg(p + 2 * C)};
                 if (welford) {
-                    m = jnorm::welford_combine(m, o);
+                    m = jnorm::welford_merge(m, o);
                 } else {
                     m.mean += o.mean;
                     m.m2 += o.m2;
@@ -1130,7 +1130,7 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
                           double* __restrict__ counter) {
     const ColTile t(N, C, L, tw);
     const int nt = t.threads();
-    NormWelford<T>* part = reinterpret_cast<NormWelford<T>*>(norm_dynamic_smem);
+    Welford<T>* part = reinterpret_cast<Welford<T>*>(norm_dynamic_smem);
     T* tab = reinterpret_cast<T*>(part + nt);  // per channel: mean, rstd, w, b / Σdy, Σdy·x̂
     T* cache = tab + 4 * t.ct;                  // [row][column] x, or dy then x̂
     const int stride = N * tw;                  // elements of one cached array
@@ -1149,7 +1149,7 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
     }
     __syncthreads();
     // Pass 1: load, cache, per-thread sums (x; or dy and dy·x̂).
-    NormWelford<T> st{T(0), T(0), T(0)};
+    Welford<T> st{T(0), T(0), T(0)};
     if (t.active) {
         const T mu = mode == 1 ? tab[4 * lc_own] : T(0);
         const T rstd = mode == 1 ? tab[4 * lc_own + 1] : T(0);
@@ -1173,7 +1173,7 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
     part[lc] = st;
     __syncthreads();
     if (owner) {
-        const NormWelford<T> m = col_merge(part, t, lc, false);
+        const Welford<T> m = col_merge(part, t, lc, false);
         if (mode == 0) {
             tab[4 * lc] = m.mean * inv_m;
         } else {
@@ -1192,7 +1192,7 @@ __device__ void col_fused(const T* __restrict__ x, const T* __restrict__ dy, con
     __syncthreads();
     if (mode == 0) {
         // Pass 2 (forward): centred squares from the cache for the exact variance.
-        NormWelford<T> sq{T(0), T(0), T(0)};
+        Welford<T> sq{T(0), T(0), T(0)};
         if (t.active) {
             const T mu = tab[4 * lc_own];
             for (int n = threadIdx.y; n < N; n += blockDim.y) {

@@ -31,7 +31,7 @@
 #include "common/norm_stats.cuh"
 
 using jnorm::block_reduce_sum2;
-using jnorm::NormWelford;
+using jnorm::Welford;
 
 namespace {
 
@@ -77,21 +77,21 @@ __device__ void statistics(const T* __restrict__ x, int N, int C, int L, T* __re
                            T* __restrict__ var_in, T* __restrict__ mean_ln, T* __restrict__ var_ln,
                            T* __restrict__ mean_bn, T* __restrict__ var_bn, unsigned* __restrict__ ticket,
                            T* __restrict__ run_mean, T* __restrict__ run_var, T keep, T one_minus_keep) {
-    __shared__ NormWelford<T> scratch[32];
+    __shared__ Welford<T> scratch[32];
     __shared__ int last_flag;
     const int instances = N * C;
     for (int i = blockIdx.x; i < instances; i += gridDim.x) {
         const T* row = x + static_cast<long long>(i) * L;
-        NormWelford<T> st{T(0), T(0), T(0)};
+        Welford<T> st{T(0), T(0), T(0)};
         for (int v = threadIdx.x; v < L / W; v += blockDim.x) {
             T q[W];
             jnorm::load_vec<W>(row + v * W, q);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                jnorm::welford_add(st, q[k]);
+                jnorm::welford_push(st, q[k]);
             }
         }
-        st = jnorm::block_welford_all(st, scratch);
+        st = jnorm::block_welford(st, scratch);
         if (threadIdx.x == 0) {
             mean_in[i] = st.mean;
             var_in[i] = st.m2 / T(L - 1);

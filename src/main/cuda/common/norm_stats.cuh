@@ -1,5 +1,5 @@
-// Building blocks of the normalization kernels (norm.cu): Welford states and their merges,
-// two-value block sums, 16-byte vector access, the "which elements share a statistic"
+// Building blocks of the normalization kernels (norm.cu), on top of welford.cuh (the one Welford
+// state and merge of jnorm): two-value block sums, 16-byte vector access, the "which elements share a statistic"
 // geometry, and the last-block-done ticket for grid-level reductions.
 //
 // Why Welford in the streaming statistics kernel: sum/sum-of-squares cancels catastrophically in
@@ -13,72 +13,9 @@
 #pragma once
 
 #include "reduce.cuh"
+#include "welford.cuh"
 
 namespace jnorm {
-
-template <typename T>
-struct NormWelford {
-    T n;
-    T mean;
-    T m2;
-};
-
-template <typename T>
-__device__ __forceinline__ void welford_add(NormWelford<T>& w, T x) {
-    w.n += T(1);
-    const T d = x - w.mean;
-    w.mean += d / w.n;
-    w.m2 += d * (x - w.mean);
-}
-
-// Chan et al.'s parallel merge; an empty side leaves the other unchanged (no 0/0).
-template <typename T>
-__device__ __forceinline__ NormWelford<T> welford_combine(const NormWelford<T>& a, const NormWelford<T>& b) {
-    const T n = a.n + b.n;
-    if (b.n == T(0)) {
-        return a;
-    }
-    if (a.n == T(0)) {
-        return b;
-    }
-    const T d = b.mean - a.mean;
-    const T fb = b.n / n;
-    NormWelford<T> r;
-    r.n = n;
-    r.mean = a.mean + d * fb;
-    r.m2 = a.m2 + b.m2 + d * d * a.n * fb;
-    return r;
-}
-
-template <typename T>
-__device__ __forceinline__ NormWelford<T> warp_welford_all(NormWelford<T> w) {
-#pragma unroll
-    for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) {
-        NormWelford<T> o;
-        o.n = __shfl_xor_sync(kFullMask, w.n, offset);
-        o.mean = __shfl_xor_sync(kFullMask, w.mean, offset);
-        o.m2 = __shfl_xor_sync(kFullMask, w.m2, offset);
-        w = welford_combine(w, o);
-    }
-    return w;
-}
-
-// The block's merged state in every thread (blockDim.x a multiple of 32, all threads call it).
-template <typename T>
-__device__ __forceinline__ NormWelford<T> block_welford_all(NormWelford<T> w, NormWelford<T>* scratch) {
-    const int lane = threadIdx.x % kWarpSize;
-    const int warp = threadIdx.x / kWarpSize;
-    const int num_warps = blockDim.x / kWarpSize;
-    w = warp_welford_all(w);
-    if (lane == 0) {
-        scratch[warp] = w;
-    }
-    __syncthreads();
-    NormWelford<T> total = lane < num_warps ? scratch[lane] : NormWelford<T>{T(0), T(0), T(0)};
-    total = warp_welford_all(total);
-    __syncthreads();
-    return total;
-}
 
 // Two sums at once (backward needs Σg and Σg·x̂ together): one pair of barriers, not two.
 template <typename T>

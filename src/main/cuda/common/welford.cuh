@@ -28,12 +28,17 @@ __device__ __forceinline__ void welford_push(Welford<T>& w, T x) {
     w.m2 += d * (x - w.mean);
 }
 
+// Chan et al.'s parallel merge; an empty side returns the other unchanged, so no 0·inf or 0/0
+// turns an infinite or NaN mean of the non-empty side into something else.
 template <typename T>
 __device__ __forceinline__ Welford<T> welford_merge(const Welford<T>& a, const Welford<T>& b) {
-    const T n = a.n + b.n;
-    if (n == T(0)) {
+    if (b.n == T(0)) {
         return a;
     }
+    if (a.n == T(0)) {
+        return b;
+    }
+    const T n = a.n + b.n;
     const T d = b.mean - a.mean;
     const T fb = b.n / n;
     Welford<T> r;
